@@ -1,0 +1,52 @@
+# The entry point for people and CI alike. `make demo` and `make test` work on a fresh machine:
+# they install packer (Debian's, via apt) when it is missing, create .venv and install packerpy.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install packer demo test lint typecheck bench clean
+
+install: packer $(STAMP)
+
+packer:
+	@if command -v packer >/dev/null 2>&1; then exit 0; fi; \
+	if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "packer not found: installing Debian's packer (apt-get install packer)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq packer >/dev/null; \
+	elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1; then \
+	  echo "packer not found: installing Debian's packer (sudo apt-get install packer)"; \
+	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq packer >/dev/null; \
+	else \
+	  echo "packer not found and apt is not usable: install Packer >= 1.6 (https://developer.hashicorp.com/packer/install), then re-run make" >&2; \
+	  exit 1; \
+	fi; \
+	command -v packer >/dev/null 2>&1 || { echo "packer install failed: install Packer >= 1.6 by hand" >&2; exit 1; }
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "packerpy needs Python >= 3.11 (set PYTHON=...)" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+demo: install
+	@PATH="$(CURDIR)/$(BIN):$$PATH" bash examples/demo.sh
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check packerpy tests bench
+	$(BIN)/ruff format --check packerpy tests bench
+	$(BIN)/mypy
+
+typecheck: install
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) build dist .packerpy .pytest_cache .mypy_cache .ruff_cache

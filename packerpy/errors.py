@@ -1,0 +1,98 @@
+"""The one error hierarchy: every expected failure is a PackerpyError carrying its exit code.
+
+The CLI's error boundary (cli.py) is the only place that turns these into an exit status, so a
+library user gets exceptions and a shell user gets a one-line message and a documented code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+EXIT_OK = 0
+EXIT_ERROR = 1  # an expected failure with no more specific code
+EXIT_CONFIG = 2  # bad packerpy.toml, bad option or argument
+EXIT_INTERNAL = 3  # a bug in packerpy: the log has the traceback
+EXIT_TEMPLATE = 4  # a template that does not render, parse, format or validate
+EXIT_PACKER_MISSING = 5  # no usable packer binary
+EXIT_BUILD_FAILED = 6  # packer ran and the build failed
+EXIT_MANIFEST = 7  # packer succeeded but its manifest is missing or malformed
+EXIT_AWS = 8  # an AWS call failed (after retries)
+EXIT_INTERRUPTED = 130  # SIGINT/SIGTERM: packer was cancelled and cleaned up
+
+EXIT_CODES: dict[str, int] = {
+    "ok": EXIT_OK,
+    "error": EXIT_ERROR,
+    "config": EXIT_CONFIG,
+    "internal": EXIT_INTERNAL,
+    "template": EXIT_TEMPLATE,
+    "packer-missing": EXIT_PACKER_MISSING,
+    "build-failed": EXIT_BUILD_FAILED,
+    "manifest": EXIT_MANIFEST,
+    "aws": EXIT_AWS,
+    "interrupted": EXIT_INTERRUPTED,
+}
+
+
+class PackerpyError(Exception):
+    """An expected failure: `message` is one line a user can act on."""
+
+    exit_code: int = EXIT_ERROR
+
+    def __init__(self, message: str, *, detail: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        # Extra lines (e.g. the tail of packer's output) shown below the one-line message.
+        self.detail = tuple(detail)
+
+
+class ConfigError(PackerpyError):
+    exit_code = EXIT_CONFIG
+
+
+class TemplateError(PackerpyError):
+    exit_code = EXIT_TEMPLATE
+
+
+class PackerError(PackerpyError):
+    """packer ran and failed; carries the command, its exit code and the tail of its output."""
+
+    exit_code = EXIT_BUILD_FAILED
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        command: Sequence[str] = (),
+        returncode: int | None = None,
+        tail: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message, detail=tail)
+        self.command = tuple(command)
+        self.returncode = returncode
+        self.tail = tuple(tail)
+
+
+class PackerMissingError(PackerError):
+    exit_code = EXIT_PACKER_MISSING
+
+
+class PackerTemplateError(PackerError):
+    """packer itself rejected the rendered template (fmt or validate)."""
+
+    exit_code = EXIT_TEMPLATE
+
+
+class InterruptedByUser(PackerError):
+    exit_code = EXIT_INTERRUPTED
+
+
+class ManifestError(PackerpyError):
+    exit_code = EXIT_MANIFEST
+
+
+class AwsError(PackerpyError):
+    exit_code = EXIT_AWS
+
+
+class SandboxError(PackerpyError):
+    exit_code = EXIT_ERROR

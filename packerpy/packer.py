@@ -1,0 +1,251 @@
+"""The packer binary: version detection, command lines, and running them through proc.
+
+Command builders are pure functions returning lists (tests compare them by equality); the
+runners turn a missing binary, a rejected template and a failed build into distinct errors.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from packerpy import proc
+from packerpy.errors import (
+    InterruptedByUser,
+    PackerError,
+    PackerMissingError,
+    PackerTemplateError,
+)
+from packerpy.events import Event, error_text, parse_line
+
+INSTALL_HINT = (
+    "install Packer >= 1.6 (Debian/Ubuntu: apt-get install packer; "
+    "others: https://developer.hashicorp.com/packer/install) or set PACKERPY_PACKER"
+)
+# From 1.7 packer loads the amazon builder as a plugin declared in required_plugins.
+PLUGINS_SINCE = (1, 7, 0)
+AMAZON_PLUGIN_SOURCE = "github.com/hashicorp/amazon"
+AMAZON_PLUGIN_VERSION = ">= 1.0.0"
+
+
+@dataclass(frozen=True)
+class PackerInfo:
+    binary: str
+    version: tuple[int, int, int]
+
+    @property
+    def version_text(self) -> str:
+        return ".".join(map(str, self.version))
+
+    @property
+    def uses_plugins(self) -> bool:
+        """`packer { required_plugins }` and `packer init` exist (1.6 rejects both)."""
+        return self.version >= PLUGINS_SINCE
+
+    @property
+    def amazon_plugin_options(self) -> bool:
+        """Options only the external amazon plugin knows: org/OU sharing, IMDS, deprecate_at."""
+        return self.version >= PLUGINS_SINCE
+
+
+def environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """packer's environment: ours, minus HashiCorp's update check (a network call per run)."""
+    env = dict(os.environ if base is None else base)
+    env["CHECKPOINT_DISABLE"] = "1"
+    return env
+
+
+def _binary() -> str:
+    return os.environ.get("PACKERPY_PACKER", "packer")
+
+
+def detect(binary: str | None = None) -> PackerInfo:
+    """Find packer and read its version; cached per binary for the life of the process."""
+    return _detect(binary or _binary())
+
+
+@cache
+def _detect(binary: str) -> PackerInfo:
+    path = shutil.which(binary)
+    if path is None:
+        raise PackerMissingError(f"packer: {binary!r} not found on PATH; {INSTALL_HINT}")
+    try:
+        done = proc.run([path, "version"], env=environment(), timeout=30)
+    except proc.ToolMissing:
+        raise PackerMissingError(f"packer: {path} cannot be run; {INSTALL_HINT}") from None
+    match = re.search(r"Packer v(\d+)\.(\d+)\.(\d+)", done.output)
+    if done.returncode != 0 or match is None:
+        raise PackerMissingError(
+            f"packer: {path} did not report a version (exit {done.returncode}); {INSTALL_HINT}",
+        )
+    major, minor, patch = (int(part) for part in match.groups())
+    return PackerInfo(binary=path, version=(major, minor, patch))
+
+
+def init_command(info: PackerInfo, template: Path) -> list[str]:
+    return [info.binary, "init", str(template)]
+
+
+def fmt_check_command(info: PackerInfo, template: Path) -> list[str]:
+    return [info.binary, "fmt", "-check", "-diff", str(template)]
+
+
+def validate_command(
+    info: PackerInfo, template: Path, var_file: Path, *, syntax_only: bool = False
+) -> list[str]:
+    flags = ["-syntax-only"] if syntax_only else [f"-var-file={var_file}"]
+    return [info.binary, "validate", *flags, str(template)]
+
+
+def build_command(
+    info: PackerInfo, template: Path, var_file: Path, *, only: Sequence[str] = ()
+) -> list[str]:
+    return [
+        info.binary,
+        "build",
+        "-machine-readable",
+        "-color=false",
+        f"-var-file={var_file}",
+        *(f"-only={name}" for name in only),
+        str(template),
+    ]
+
+
+def _check(done: proc.Completed, what: str, template: Path) -> None:
+    if done.returncode == 0:
+        return
+    first = _first_error(done.output) or f"exit {done.returncode}"
+    raise PackerTemplateError(
+        f"{template.name}: packer {what} failed: {first}",
+        command=done.command,
+        returncode=done.returncode,
+        tail=done.tail(),
+    )
+
+
+def _first_error(output: str) -> str | None:
+    """The first error packer names, skipping its "N error(s) occurred:" preamble."""
+    lines = [line.strip() for line in output.splitlines()]
+    for index, text in enumerate(lines):
+        if text.startswith("Error:"):
+            first = text.removeprefix("Error:").strip()
+            if first.endswith("error(s) occurred:"):
+                bullets = [line for line in lines[index + 1 :] if line.startswith("* ")]
+                if bullets:
+                    return bullets[0].removeprefix("* ")
+            return first
+    return None
+
+
+def _run(command: list[str], *, cwd: Path, timeout: float) -> proc.Completed:
+    try:
+        return proc.run(command, cwd=cwd, env=environment(), timeout=timeout)
+    except proc.ToolMissing:
+        raise PackerMissingError(f"packer: {command[0]} cannot be run; {INSTALL_HINT}") from None
+
+
+def init(info: PackerInfo, template: Path) -> None:
+    """Install the plugins the template declares (packer >= 1.7 only)."""
+    if info.uses_plugins:
+        _check(
+            _run(init_command(info, template), cwd=template.parent, timeout=300), "init", template
+        )
+
+
+def fmt_diff(info: PackerInfo, template: Path) -> str | None:
+    """None when the file is in packer's canonical format, else the diff packer would apply."""
+    done = _run(fmt_check_command(info, template), cwd=template.parent, timeout=60)
+    if done.returncode == 0:
+        return None
+    if done.returncode == 3 or "---" in done.output:  # 3: the file needs formatting
+        return done.output
+    _check(done, "fmt", template)
+    return None
+
+
+def validate(info: PackerInfo, template: Path, var_file: Path) -> None:
+    done = _run(validate_command(info, template, var_file), cwd=template.parent, timeout=60)
+    _check(done, "validate", template)
+
+
+@dataclass(frozen=True)
+class BuildOutcome:
+    command: tuple[str, ...]
+    errors: tuple[str, ...]
+
+
+def build(
+    info: PackerInfo,
+    template: Path,
+    var_file: Path,
+    *,
+    log_path: Path,
+    on_event: Callable[[Event], None] = lambda _event: None,
+    timeout: float | None = None,
+) -> BuildOutcome:
+    """Run `packer build`, streaming typed events; packer's full output goes to `log_path`.
+
+    Runs in the template's directory, so relative outputs (the manifest) land beside it.
+    """
+    command = build_command(info, template, var_file)
+    errors: list[str] = []
+
+    def on_line(line: str) -> None:
+        event = parse_line(line)
+        if (text := error_text(event)) is not None:
+            errors.append(text.strip())
+        on_event(event)
+
+    with log_path.open("w", encoding="utf-8") as log:
+        try:
+            done = proc.stream(
+                command,
+                on_line=on_line,
+                cwd=template.parent,
+                env=environment(),
+                log=log,
+                timeout=timeout,
+            )
+        except proc.ToolMissing:
+            raise PackerMissingError(
+                f"packer: {info.binary} cannot be run; {INSTALL_HINT}"
+            ) from None
+    tail = tuple(_readable(line) for line in done.tail)
+    if done.signal is not None:
+        name = signal.Signals(done.signal).name
+        raise InterruptedByUser(
+            f"interrupted ({name}): packer was cancelled and cleaned up (exit {done.returncode}); "
+            f"log: {log_path}",
+            command=command,
+            returncode=done.returncode,
+            tail=tail,
+        )
+    if done.timed_out:
+        raise PackerError(
+            f"packer build timed out after {timeout:g}s and was cancelled; log: {log_path}",
+            command=command,
+            returncode=done.returncode,
+            tail=tail,
+        )
+    if done.returncode != 0:
+        first = errors[0].splitlines()[0] if errors else f"exit {done.returncode}"
+        raise PackerError(
+            f"packer build failed (exit {done.returncode}): {first}; log: {log_path}",
+            command=command,
+            returncode=done.returncode,
+            tail=tail,
+        )
+    return BuildOutcome(command=tuple(command), errors=tuple(errors))
+
+
+def _readable(line: str) -> str:
+    """A machine-readable line as a person would read it (for error tails)."""
+    event = parse_line(line)
+    text = getattr(event, "text", None)
+    return text.rstrip() if isinstance(text, str) else line

@@ -1,0 +1,34 @@
+"""Where built-in templates and provisioners live: a source checkout or an installed wheel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def builtin(kind: str) -> Path:
+    """hcl_templates/ or provisioners/: package data in a wheel, top level in a checkout."""
+    shipped = _PACKAGE / "_data" / kind
+    return shipped if shipped.is_dir() else _PACKAGE.parent / kind
+
+
+def find(dirs: Iterable[Path], filename: str) -> Path | None:
+    """The first `filename` along the search path (a project's own files shadow the built-ins)."""
+    for directory in dirs:
+        candidate = directory / filename
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def names(dirs: Iterable[Path], suffix: str) -> list[str]:
+    found = {
+        path.name.removesuffix(suffix)
+        for directory in dirs
+        if directory.is_dir()
+        for path in directory.iterdir()
+        if path.name.endswith(suffix)
+    }
+    return sorted(found)

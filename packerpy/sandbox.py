@@ -1,0 +1,131 @@
+"""A local AWS for demos and tests: a moto server on 127.0.0.1, tracked by a state file.
+
+`start` is idempotent (a running sandbox is reported, not duplicated); the server runs
+detached so it outlives the command that started it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+from packerpy import atomic, proc
+from packerpy.errors import SandboxError
+
+STATE_NAME = "sandbox.json"
+LOG_NAME = "sandbox.log"
+HOST = "127.0.0.1"
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    pid: int
+    port: int
+    endpoint_url: str
+    state_file: str
+    log_file: str
+    running: bool
+    started: bool = False  # True when this call started it
+
+    def exports(self, region: str = "us-east-1") -> list[str]:
+        env = {"AWS_ENDPOINT_URL": self.endpoint_url, **CREDENTIALS, "AWS_DEFAULT_REGION": region}
+        return [f"export {key}={value}" for key, value in env.items()]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _answers(endpoint: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):  # noqa: S310 - loopback
+            return True
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def status(state_dir: Path) -> Sandbox | None:
+    path = state_dir / STATE_NAME
+    try:
+        state = json.loads(path.read_text())
+        pid, port = int(state["pid"]), int(state["port"])
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        raise SandboxError(f"{path}: unreadable sandbox state ({exc}); delete it") from None
+    endpoint = f"http://{HOST}:{port}"
+    return Sandbox(
+        pid=pid,
+        port=port,
+        endpoint_url=endpoint,
+        state_file=str(path),
+        log_file=str(state_dir / LOG_NAME),
+        running=proc.is_alive(pid) and _answers(endpoint),
+    )
+
+
+def start(
+    state_dir: Path, *, port: int | None = None, amis_path: Path | None = None, wait: float = 30.0
+) -> Sandbox:
+    """Start the server unless it already runs; wait until it answers."""
+    current = status(state_dir)
+    if current is not None and current.running:
+        return current
+    if find_spec("moto") is None:
+        raise SandboxError("sandbox: moto is not installed; pip install 'packerpy[sandbox]'")
+    state_dir.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    env = dict(os.environ)
+    if amis_path is not None:
+        # moto replaces its default images with this list (how tests stage base AMIs).
+        env["MOTO_AMIS_PATH"] = str(amis_path)
+    log = state_dir / LOG_NAME
+    pid = proc.spawn_detached(
+        [sys.executable, "-m", "packerpy.sandbox_server", "--host", HOST, "--port", str(port)],
+        log_path=log,
+        env=env,
+    )
+    endpoint = f"http://{HOST}:{port}"
+    deadline = time.monotonic() + wait
+    while not _answers(endpoint):
+        if not proc.is_alive(pid) or time.monotonic() > deadline:
+            proc.terminate(pid)
+            tail = log.read_text(errors="replace").splitlines()[-5:] if log.exists() else []
+            raise SandboxError(
+                f"sandbox: moto server did not start on {endpoint} (log: {log})", detail=tail
+            )
+        time.sleep(0.1)
+    state = state_dir / STATE_NAME
+    atomic.write_text(state, json.dumps({"pid": pid, "port": port}) + "\n")
+    return Sandbox(
+        pid=pid,
+        port=port,
+        endpoint_url=endpoint,
+        state_file=str(state),
+        log_file=str(log),
+        running=True,
+        started=True,
+    )
+
+
+def stop(state_dir: Path) -> Sandbox | None:
+    """Stop the server and forget it; None when there was nothing to stop."""
+    current = status(state_dir)
+    if current is None:
+        return None
+    proc.terminate(current.pid)
+    Path(current.state_file).unlink(missing_ok=True)
+    return dataclasses.replace(current, running=False)

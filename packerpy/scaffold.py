@@ -1,0 +1,76 @@
+"""`packerpy init`: a new project that validates, and bakes in the sandbox, as it stands."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from packerpy import atomic
+from packerpy.errors import ConfigError, PackerpyError
+
+CONFIG_TEMPLATE = """\
+# packerpy project: `packerpy validate`, then `packerpy build {name}`.
+# Reference: `packerpy schema` prints every field.
+
+[project]
+name = "{name}"
+
+[aws]
+region = "us-east-1"
+# endpoint_url = "http://127.0.0.1:5000"   # or AWS_ENDPOINT_URL; `packerpy sandbox start` prints it
+
+[images.{name}]
+version = "0.1.0"
+template = "amazon-ebs"          # hcl_templates/amazon-ebs.pkr.hcl.j2 here, else the built-in
+instance_type = "t3.micro"
+regions = ["us-east-1"]          # the first is the build region; packer copies to the rest
+tags = {{ team = "platform" }}
+steps = ["tag"]
+
+# The newest matching AMI of these owners (or set `ami = "ami-..."` instead of a filter).
+[images.{name}.base.filter]
+name = "ubuntu/images/hvm-ssd/ubuntu-*-amd64-server-*"
+owners = ["099720109477"]
+
+# Provisioners run over SSH; `none` bakes the base image as it is.
+[images.{name}.communicator]
+type = "none"
+"""
+
+TEMPLATES_README = """\
+Project templates. A file here named like a built-in (e.g. amazon-ebs.pkr.hcl.j2) replaces it;
+any other name is a new template an image can select with `template = "NAME"`.
+Print every value through `| hcl` or `attrs(...)`: packerpy refuses anything else.
+"""
+
+PROVISIONERS_README = """\
+Project provisioners: NAME.sh here is used by `provisioners = ["NAME"]` and shadows a built-in
+of the same name. Provisioners need `communicator.type = "ssh"`.
+"""
+
+
+@dataclass(frozen=True)
+class InitResult:
+    name: str
+    root: str
+    created: tuple[str, ...]
+
+
+def init(name: str, root: Path) -> InitResult:
+    if not re.fullmatch(r"[a-z][a-z0-9_-]{0,62}", name):
+        raise ConfigError(f"init: {name!r} is not a name (lowercase letter, then a-z 0-9 _ -)")
+    config = root / "packerpy.toml"
+    if config.exists():
+        raise PackerpyError(f"{config}: already exists; not overwritten")
+    files = {
+        config: CONFIG_TEMPLATE.format(name=name),
+        root / "hcl_templates" / "README.md": TEMPLATES_README,
+        root / "provisioners" / "README.md": PROVISIONERS_README,
+    }
+    created = []
+    for path, text in files.items():
+        if not path.exists():
+            atomic.write_text(path, text)
+            created.append(str(path))
+    return InitResult(name=name, root=str(root), created=tuple(created))

@@ -1,0 +1,72 @@
+"""Tag the AMI and its snapshots in every region with packerpy's tags and the configured ones.
+
+One DescribeImages, at most one DescribeSnapshots and at most one CreateTags per region; a
+region whose resources already carry every tag gets no CreateTags at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+from packerpy.aws import translated
+from packerpy.config import TAG_PREFIX
+from packerpy.errors import AwsError
+from packerpy.steps.base import BuiltImage, StepContext, StepResult
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2.type_defs import TagTypeDef
+
+
+def desired_tags(built: BuiltImage) -> dict[str, str]:
+    return {
+        f"{TAG_PREFIX}image": built.image,
+        f"{TAG_PREFIX}version": built.version,
+        **built.config.tags,
+    }
+
+
+def _missing(have: Sequence[TagTypeDef] | None, want: dict[str, str]) -> bool:
+    current = {tag.get("Key"): tag.get("Value") for tag in have or []}
+    return any(current.get(key) != value for key, value in want.items())
+
+
+class TagStep:
+    name: ClassVar[str] = "tag"
+
+    def run(self, ctx: StepContext) -> StepResult:
+        want = desired_tags(ctx.built)
+        actions: list[str] = []
+        for region, ami in ctx.built.amis.items():
+            ec2 = ctx.aws.ec2(region)
+            with translated(f"describe {ami}", region):
+                images = ec2.describe_images(ImageIds=[ami])["Images"]
+            if not images:
+                raise AwsError(f"aws {region}: {ami} does not exist")
+            image = images[0]
+            snapshots = [
+                bdm["Ebs"]["SnapshotId"]
+                for bdm in image.get("BlockDeviceMappings", [])
+                if "Ebs" in bdm and "SnapshotId" in bdm["Ebs"]
+            ]
+            stale = [ami] if _missing(image.get("Tags"), want) else []
+            if snapshots:
+                with translated(f"describe snapshots of {ami}", region):
+                    found = ec2.describe_snapshots(SnapshotIds=snapshots)["Snapshots"]
+                stale += [s["SnapshotId"] for s in found if _missing(s.get("Tags"), want)]
+            if not stale:
+                continue
+            actions.append(f"{region}: tag {', '.join(stale)}")
+            if ctx.dry_run:
+                continue
+            with translated(f"tag {', '.join(stale)}", region):
+                ec2.create_tags(
+                    Resources=stale, Tags=[{"Key": k, "Value": v} for k, v in want.items()]
+                )
+        return StepResult(
+            step=self.name,
+            changed=bool(actions) and not ctx.dry_run,
+            actions=tuple(actions),
+            dry_run=ctx.dry_run,
+            data={"tags": want},
+        )

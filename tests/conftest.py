@@ -1,0 +1,126 @@
+"""Shared fixtures: the AWS guard, a moto server on loopback, and a CLI runner.
+
+The guard is autouse: any test that would reach a non-loopback AWS endpoint, or find real
+credentials, fails. Subprocesses (packer) get a proxy on a closed loopback port, so they cannot
+reach the internet either.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+REAL_CREDENTIAL_VARS = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_ENDPOINT_URL",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Fail fast with a clear message instead of a cascade of confusing test failures.
+    if shutil.which("packer") is None:
+        raise pytest.UsageError("packer is not on PATH: run `make test` (it installs packer)")
+
+
+@pytest.fixture(autouse=True)
+def aws_guard(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test may talk to real AWS or use real credentials."""
+    for name in REAL_CREDENTIAL_VARS:
+        monkeypatch.delenv(name, raising=False)
+    empty = tmp_path_factory.getbasetemp() / "aws-empty-config"
+    empty.write_text("")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # Port 9 (discard) on loopback is closed: anything proxied fails at once.
+    for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(proxy, "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+    from botocore.httpsession import URLLib3Session
+
+    real_send = URLLib3Session.send
+
+    def guarded_send(self: URLLib3Session, request: Any) -> Any:
+        host = urlsplit(request.url).hostname
+        if host not in LOOPBACK:
+            pytest.fail(f"test tried to reach real AWS: {request.url}")
+        return real_send(self, request)
+
+    monkeypatch.setattr(URLLib3Session, "send", guarded_send)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One moto server for the session, started through packerpy's own sandbox."""
+    from packerpy import sandbox
+
+    state = tmp_path_factory.mktemp("sandbox")
+    box = sandbox.start(state)
+    try:
+        yield box.endpoint_url
+    finally:
+        sandbox.stop(state)
+
+
+def reset_moto(endpoint: str) -> None:
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - loopback moto
+        pass
+
+
+@pytest.fixture
+def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A clean moto, reachable through AWS_ENDPOINT_URL; returns the endpoint."""
+    reset_moto(moto_endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    return moto_endpoint
+
+
+def ec2(endpoint: str, region: str = "us-east-1") -> Any:
+    import boto3
+
+    return boto3.client("ec2", region_name=region, endpoint_url=endpoint)
+
+
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """The real command line, in a subprocess, as a user would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "packerpy", *args],
+        cwd=cwd,
+        env=env if env is not None else dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def envelope(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(done.stdout)
+    return data

@@ -1,0 +1,242 @@
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from packerpy import config, packer, render
+from packerpy.errors import ConfigError, TemplateError
+
+MINIMAL = """
+[images.web]
+version = "1.0.0"
+base = { ami = "ami-03cf127a" }
+"""
+V1_6 = packer.PackerInfo(binary="packer", version=(1, 6, 6))
+V1_9 = packer.PackerInfo(binary="packer", version=(1, 9, 4))
+KEYS = '{ "us-east-1" = "alias/ami", "eu-west-1" = "arn:aws:kms:eu-west-1:111122223333:key/abcd-1234" }'
+VARIANTS = {
+    "minimal": MINIMAL,
+    "filter": MINIMAL.replace(
+        'base = { ami = "ami-03cf127a" }',
+        'base = { filter = { name = "ubuntu/*", owners = ["099720109477"], most_recent = true } }',
+    ),
+    "distributed": MINIMAL
+    + f"""regions = ["us-east-1", "eu-west-1"]
+encrypt = true
+kms_key_ids = {KEYS}
+share = {{ accounts = ["111122223333"] }}
+tags = {{ team = "a \\"quoted\\" ${{team}}" }}
+variables = {{ release = "2026.11", replicas = 3, flags = ["a", "b"] }}
+""",
+    "ssh": MINIMAL
+    + """provisioners = ["probe", { script = "app.sh" }]
+[images.web.communicator]
+type = "ssh"
+ssh_username = "admin"
+ssh_host = "127.0.0.1"
+ssh_port = 2222
+ssh_private_key_file = "id_ed25519"
+""",
+}
+
+
+def private_key() -> bytes:
+    """A real key: packer validate reads ssh_private_key_file."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    return ed25519.Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    )
+
+
+def project_for(tmp_path: Path, text: str) -> config.Project:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "packerpy.toml").write_text(textwrap.dedent(text))
+    (tmp_path / "app.sh").write_text("#!/bin/sh\necho app\n")
+    (tmp_path / "id_ed25519").write_bytes(private_key())
+    (tmp_path / "provisioners").mkdir(exist_ok=True)
+    (tmp_path / "provisioners" / "probe.sh").write_text("#!/bin/sh\necho probe\n")
+    return config.load(tmp_path / "packerpy.toml")
+
+
+def settings(project: config.Project, endpoint: str | None = None) -> config.AwsSettings:
+    env = {"AWS_ENDPOINT_URL": endpoint} if endpoint else {}
+    return config.aws_settings(project, environ=env)
+
+
+def rendered(tmp_path: Path, text: str = MINIMAL, **kw: object) -> render.Rendered:
+    project = project_for(tmp_path, text)
+    info = kw.pop("info", V1_6)
+    assert isinstance(info, packer.PackerInfo)
+    return render.render(project, "web", settings(project, kw.get("endpoint")), info)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+@pytest.mark.parametrize("info", [V1_6, V1_9], ids=["packer-1.6", "packer-1.9"])
+def test_output_is_fmt_clean_and_parses(
+    tmp_path: Path, variant: str, info: packer.PackerInfo
+) -> None:
+    project = project_for(tmp_path, VARIANTS[variant])
+    result = render.render(project, "web", settings(project, "http://127.0.0.1:5000"), info)
+    files = render.write(result, tmp_path / "out")
+    render.check_hcl(result.text, "template")
+    render.check_hcl(result.var_file_text, "var file")
+    real = packer.detect()
+    assert packer.fmt_diff(real, files.template) is None
+    assert packer.fmt_diff(real, files.var_file) is None
+    if info.version == real.version:
+        packer.validate(real, files.template, files.var_file)
+
+
+def test_rendering_is_deterministic_and_version_free(tmp_path: Path) -> None:
+    first = rendered(tmp_path / "a", VARIANTS["distributed"])
+    again = rendered(tmp_path / "b", VARIANTS["distributed"])
+    bumped = rendered(tmp_path / "c", VARIANTS["distributed"].replace("1.0.0", "1.1.0"))
+    assert first.text == again.text == bumped.text
+    assert first.var_file_text == again.var_file_text != bumped.var_file_text
+    assert 'ami_name      = "web-1.1.0"' in bumped.var_file_text
+
+
+def test_values_reach_hcl_only_escaped(tmp_path: Path) -> None:
+    result = rendered(tmp_path, VARIANTS["distributed"])
+    assert '"team" = "a \\"quoted\\" $${team}"' in result.var_file_text
+    assert 'kms_key_id         = "alias/ami"' in result.text
+    assert 'region_kms_key_ids = { "eu-west-1" = "arn:aws:kms:' in result.text
+    assert 'ami_regions        = ["eu-west-1"]' in result.text
+    assert 'ami_users          = ["111122223333"]' in result.text
+    assert 'variable "release" {' in result.text
+
+
+def test_endpoint_only_when_set(tmp_path: Path) -> None:
+    local = rendered(tmp_path / "a", endpoint="http://127.0.0.1:5000")
+    assert 'custom_endpoint_ec2        = "http://127.0.0.1:5000"' in local.text
+    assert "skip_credential_validation = true" in local.text
+    assert "skip_metadata_api_check    = true" in local.text
+    real = rendered(tmp_path / "b")
+    for option in ("custom_endpoint_ec2", "skip_credential_validation", "skip_metadata_api_check"):
+        assert option not in real.text
+    assert "max_retries   = 3" in real.text
+
+
+def test_plugin_block_only_from_packer_1_7(tmp_path: Path) -> None:
+    assert "required_plugins" not in rendered(tmp_path / "a", info=V1_6).text
+    new = rendered(tmp_path / "b", info=V1_9).text
+    assert 'source  = "github.com/hashicorp/amazon"' in new
+    assert new.startswith("packer {\n  required_plugins {")
+
+
+def test_org_sharing_needs_packer_1_7(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    org = "arn:aws:organizations::111122223333:organization/o-abc123def4"
+    text = MINIMAL + f'share = {{ org_arns = ["{org}"] }}\n'
+    with pytest.raises(ConfigError) as info:
+        rendered(tmp_path, text, info=V1_6)
+    assert info.value.message == (
+        "packerpy.toml: images.web.share.org_arns: needs packer >= 1.7 (found 1.6.6); "
+        "packer 1.6.6 can share with accounts only"
+    )
+    assert re.search(
+        f'\n  ami_org_arns += \\["{org}"\\]\n', rendered(tmp_path, text, info=V1_9).text
+    )
+
+
+def test_manifest_post_processor_is_injected_once(tmp_path: Path) -> None:
+    text = rendered(tmp_path).text
+    assert text.count('post-processor "manifest"') == 1
+    assert text.rstrip().endswith(
+        'post-processor "manifest" {\n    output = "manifest.json"\n  }\n}'
+    )
+
+
+def test_ssh_provisioners_resolve_to_absolute_paths(tmp_path: Path) -> None:
+    text = rendered(tmp_path, VARIANTS["ssh"]).text
+    probe = (tmp_path / "provisioners" / "probe.sh").resolve()
+    assert f'scripts         = ["{probe}", "{(tmp_path / "app.sh").resolve()}"]' in text
+    assert f'ssh_private_key_file = "{(tmp_path / "id_ed25519").resolve()}"' in text
+    assert "sudo -n -E sh -eu '{{ .Path }}'" in text
+
+
+HEREDOC_TEMPLATE = """\
+source "null" "x" {
+  communicator = "none"
+}
+
+build {
+  sources = ["source.null.x"]
+
+  provisioner "shell-local" {
+    inline = [<<EOT
+echo {
+}
+EOT
+    ]
+  }
+}
+"""
+
+
+def test_injection_skips_heredoc_bodies() -> None:
+    out = render.inject_manifest(HEREDOC_TEMPLATE, Path("t.pkr.hcl.j2"))
+    assert out.index('post-processor "manifest"') > out.index("EOT\n    ]")
+    render.check_hcl(out, "t")
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ('source "null" "x" {\n}\n', "no build block"),
+        ("build {\n}\nbuild {\n}\n", "2 build blocks"),
+    ],
+)
+def test_injection_needs_exactly_one_build(text: str, found: str) -> None:
+    with pytest.raises(TemplateError, match=f"^t.pkr.hcl.j2: has {found}; packerpy bakes one"):
+        render.inject_manifest(text, Path("t.pkr.hcl.j2"))
+
+
+def override(tmp_path: Path, text: str) -> None:
+    (tmp_path / "hcl_templates").mkdir()
+    (tmp_path / "hcl_templates" / "amazon-ebs.pkr.hcl.j2").write_text(text)
+
+
+def test_project_template_overrides_builtin(tmp_path: Path) -> None:
+    override(
+        tmp_path,
+        'source "null" {{ name | hcl }} {\n  communicator = "none"\n}\n\n'
+        "build {\n  sources = [{{ ('source.null.' ~ name) | hcl }}]\n}\n",
+    )
+    result = rendered(tmp_path)
+    assert result.template == tmp_path / "hcl_templates" / "amazon-ebs.pkr.hcl.j2"
+    assert result.text.startswith('source "null" "web" {')
+
+
+def test_printing_an_unencoded_value_is_refused(tmp_path: Path) -> None:
+    override(tmp_path, 'build {\n  name = "{{ name }}"\n}\n')
+    with pytest.raises(TemplateError) as info:
+        rendered(tmp_path)
+    assert info.value.message == (
+        f"{tmp_path / 'hcl_templates' / 'amazon-ebs.pkr.hcl.j2'}:2: 'web' printed without the "
+        "hcl filter (write {{ value | hcl }} so it is quoted and escaped)"
+    )
+
+
+def test_undefined_names_are_errors(tmp_path: Path) -> None:
+    override(tmp_path, "build {\n  name = {{ nmae | hcl }}\n}\n")
+    with pytest.raises(TemplateError, match=r"amazon-ebs.pkr.hcl.j2:2: 'nmae' is undefined$"):
+        rendered(tmp_path)
+
+
+def test_jinja_syntax_error_names_line(tmp_path: Path) -> None:
+    override(tmp_path, "build {\n{% if %}\n}\n")
+    with pytest.raises(TemplateError, match=r"amazon-ebs.pkr.hcl.j2:2: Expected an expression"):
+        rendered(tmp_path)
+
+
+def test_check_hcl_reports_broken_hcl() -> None:
+    with pytest.raises(TemplateError, match=r"^web\.pkr\.hcl: not valid HCL2: "):
+        render.check_hcl('source "x" {\n  region = \n}\n', "web.pkr.hcl")
