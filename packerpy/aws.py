@@ -67,7 +67,7 @@ class AwsClients:
         config = Config(
             retries={
                 "mode": self.settings.retry_mode,
-                "max_attempts": self.settings.max_retries + 1,
+                "total_max_attempts": self.settings.max_retries + 1,
             },
             connect_timeout=10,
             read_timeout=60,

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -191,7 +190,7 @@ def _progress(stream: Console) -> tuple[Any, Any]:
         status.start()
 
     def on_event(event: Event) -> None:
-        if isinstance(event, UiEvent) and event.level in {"say", "error"}:
+        if isinstance(event, UiEvent):
             text = event.text.strip()
             if not text:
                 return
@@ -328,11 +327,14 @@ def run(argv: Sequence[str] | None = None) -> int:
         )
     except PackerpyError as exc:
         return _fail(exc.message, exc.detail, exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:  # how typer reports a KeyboardInterrupt outside packer
         return _fail("interrupted", (), EXIT_INTERRUPTED)
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code if exc.exit_code else EXIT_CONFIG
+    except typer.TyperException as exc:  # usage errors: typer prints them with the usage line
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        code = getattr(exc, "exit_code", EXIT_CONFIG)
+        return code if isinstance(code, int) and code else EXIT_CONFIG
     except KeyboardInterrupt:
         return _fail("interrupted", (), EXIT_INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - the boundary: a bug becomes exit 3 plus a log
@@ -342,6 +344,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             (),
             EXIT_INTERNAL,
         )
+    if rv == EXIT_INTERRUPTED:  # typer turns a KeyboardInterrupt into a silent exit 130
+        return _fail("interrupted", (), EXIT_INTERRUPTED)
     return rv if isinstance(rv, int) else EXIT_OK
 
 

@@ -22,7 +22,7 @@ from packerpy.errors import (
     PackerMissingError,
     PackerTemplateError,
 )
-from packerpy.events import Event, error_text, parse_line
+from packerpy.events import ErrorEvent, Event, RawLine, UiEvent, error_text, parse_line
 
 INSTALL_HINT = (
     "install Packer >= 1.6 (Debian/Ubuntu: apt-get install packer; "
@@ -32,6 +32,8 @@ INSTALL_HINT = (
 PLUGINS_SINCE = (1, 7, 0)
 AMAZON_PLUGIN_SOURCE = "github.com/hashicorp/amazon"
 AMAZON_PLUGIN_VERSION = ">= 1.0.0"
+# Lines of packer's output shown under a failure; the full log is named in the message.
+ERROR_TAIL_LINES = 6
 
 
 @dataclass(frozen=True)
@@ -130,16 +132,34 @@ def _check(done: proc.Completed, what: str, template: Path) -> None:
 
 
 def _first_error(output: str) -> str | None:
-    """The first error packer names, skipping its "N error(s) occurred:" preamble."""
-    lines = [line.strip() for line in output.splitlines()]
-    for index, text in enumerate(lines):
-        if text.startswith("Error:"):
-            first = text.removeprefix("Error:").strip()
-            if first.endswith("error(s) occurred:"):
-                bullets = [line for line in lines[index + 1 :] if line.startswith("* ")]
-                if bullets:
-                    return bullets[0].removeprefix("* ")
-            return first
+    """packer's first diagnostic as one line: `summary (line N): detail`.
+
+    packer prints `Error: summary`, an indented `on FILE line N:` with a source excerpt, then
+    an unindented detail sentence; or `Error: N error(s) occurred:` followed by `* ...` bullets.
+    """
+    lines = output.splitlines()
+    for index, raw in enumerate(lines):
+        if not raw.startswith("Error:"):
+            continue
+        summary = raw.removeprefix("Error:").strip()
+        following = lines[index + 1 :]
+        if summary.endswith("error(s) occurred:"):
+            bullets = [line.strip() for line in following if line.strip().startswith("* ")]
+            return bullets[0].removeprefix("* ") if bullets else summary
+        location = detail = None
+        for line in following:
+            text = line.strip()
+            if line.startswith("Error:"):
+                break
+            if not text:
+                continue
+            if location is None and (found := re.match(r"on .+ line (\d+)", text)):
+                location = f"line {found.group(1)}"
+            elif not line.startswith((" ", "\t")):
+                detail = text
+                break
+        where = f" ({location})" if location else ""
+        return f"{summary}{where}: {detail}" if detail else f"{summary}{where}"
     return None
 
 
@@ -195,11 +215,12 @@ def build(
     """
     command = build_command(info, template, var_file)
     errors: list[str] = []
+    build_errors: list[str] = []  # `error` lines: one clean message per failed build
 
     def on_line(line: str) -> None:
         event = parse_line(line)
         if (text := error_text(event)) is not None:
-            errors.append(text.strip())
+            (build_errors if isinstance(event, ErrorEvent) else errors).append(one_line(text))
         on_event(event)
 
     with log_path.open("w", encoding="utf-8") as log:
@@ -216,7 +237,7 @@ def build(
             raise PackerMissingError(
                 f"packer: {info.binary} cannot be run; {INSTALL_HINT}"
             ) from None
-    tail = tuple(_readable(line) for line in done.tail)
+    tail = tuple(text for line in done.tail if (text := _readable(line)))[-ERROR_TAIL_LINES:]
     if done.signal is not None:
         name = signal.Signals(done.signal).name
         raise InterruptedByUser(
@@ -234,18 +255,27 @@ def build(
             tail=tail,
         )
     if done.returncode != 0:
-        first = errors[0].splitlines()[0] if errors else f"exit {done.returncode}"
+        found = build_errors or errors
+        first = found[0] if found else f"exit {done.returncode}"
         raise PackerError(
             f"packer build failed (exit {done.returncode}): {first}; log: {log_path}",
             command=command,
             returncode=done.returncode,
             tail=tail,
         )
-    return BuildOutcome(command=tuple(command), errors=tuple(errors))
+    return BuildOutcome(command=tuple(command), errors=tuple(build_errors or errors))
 
 
-def _readable(line: str) -> str:
-    """A machine-readable line as a person would read it (for error tails)."""
+def one_line(text: str, limit: int = 300) -> str:
+    """A multi-line packer message as one line, without the `==> build.name:` prefixes."""
+    parts = [re.sub(r"^(==>|-->)\s*[\w.-]+:\s?", "", line.strip()) for line in text.splitlines()]
+    flat = " ".join(" ".join(parts).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _readable(line: str) -> str | None:
+    """A machine-readable line as a person would read it (for error tails); None to drop it."""
     event = parse_line(line)
-    text = getattr(event, "text", None)
-    return text.rstrip() if isinstance(text, str) else line
+    if isinstance(event, UiEvent | ErrorEvent | RawLine):
+        return one_line(event.text) or None
+    return None

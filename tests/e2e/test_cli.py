@@ -1,0 +1,240 @@
+"""The whole pipeline through the real command line, real packer and a moto server."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from packerpy import resources
+from tests.conftest import ec2, envelope, run_cli
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    done = run_cli("init", "web", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    return tmp_path
+
+
+def packer_leftovers(endpoint: str) -> dict[str, list[str]]:
+    client = ec2(endpoint)
+    reservations = client.describe_instances()["Reservations"]
+    live = [
+        i["InstanceId"]
+        for r in reservations
+        for i in r["Instances"]
+        if i["State"]["Name"] not in {"terminated", "shutting-down"}
+    ]
+    keys = [
+        k["KeyName"]
+        for k in client.describe_key_pairs()["KeyPairs"]
+        if k["KeyName"].startswith("packer")
+    ]
+    groups = [
+        g["GroupName"]
+        for g in client.describe_security_groups()["SecurityGroups"]
+        if g["GroupName"].startswith("packer")
+    ]
+    return {"instances": live, "key_pairs": keys, "security_groups": groups}
+
+
+def test_init_validate_build_creates_a_tagged_ami(aws: str, project: Path) -> None:
+    validated = run_cli("validate", cwd=project)
+    assert validated.returncode == 0, validated.stderr
+    assert validated.stdout.splitlines() == [
+        "packerpy.toml: config ok (packer 1.6.6)",
+        "web: template ok (render, python-hcl2, packer fmt, packer validate)",
+    ]
+
+    built = run_cli("build", "web", "--json", cwd=project)
+    assert built.returncode == 0, built.stderr
+    result = envelope(built)
+    assert (result["ok"], result["command"], result["exit_code"]) == (True, "build", 0)
+    data = result["data"]
+    assert (data["image"], data["version"]) == ("web", "0.1.0")
+    ami = data["amis"]["us-east-1"]
+
+    image = ec2(aws).describe_images(ImageIds=[ami])["Images"][0]
+    want = {"packerpy:image": "web", "packerpy:version": "0.1.0", "team": "platform"}
+    assert {t["Key"]: t["Value"] for t in image["Tags"]} == want
+    assert image["Name"] == "web-0.1.0"
+    snapshot = image["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"]
+    snap = ec2(aws).describe_snapshots(SnapshotIds=[snapshot])["Snapshots"][0]
+    assert {t["Key"]: t["Value"] for t in snap["Tags"]} == want
+
+    run_dir = Path(data["run_dir"])
+    assert run_dir.parent == project / ".packerpy" / "runs"
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        "manifest.json",
+        "packer.log",
+        "result.json",
+        "web.pkr.hcl",
+        "web.pkrvars.hcl",
+    ]
+    record = json.loads((run_dir / "result.json").read_text())
+    assert record["ok"] is True
+    assert record["amis"] == {"us-east-1": ami}
+    assert "Creating AMI web-0.1.0" in (run_dir / "packer.log").read_text()
+    assert packer_leftovers(aws) == {"instances": [], "key_pairs": [], "security_groups": []}
+
+
+SLOW_BUILD = """
+build {
+  name    = {{ name | hcl }}
+  sources = [{{ ("source.amazon-ebs." ~ name) | hcl }}]
+
+  provisioner "shell-local" {
+    inline = ["echo baking-now", "sleep 60"]
+  }
+}
+"""
+
+
+def test_ctrl_c_mid_bake_exits_130_and_cleans_up(aws: str, project: Path) -> None:
+    builtin = (resources.builtin("hcl_templates") / "amazon-ebs.pkr.hcl.j2").read_text()
+    slow = builtin[: builtin.index("build {")] + SLOW_BUILD.lstrip()
+    (project / "hcl_templates" / "slow.pkr.hcl.j2").write_text(slow)
+    config = project / "packerpy.toml"
+    config.write_text(config.read_text().replace('template = "amazon-ebs"', 'template = "slow"'))
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "packerpy", "build", "web"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "baking-now" in line:
+            break
+    assert any("baking-now" in line for line in seen), "".join(seen)
+    assert packer_leftovers(aws)["instances"], "the build instance should be up mid-bake"
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=60) == 130
+    assert time.monotonic() - started < 30
+    assert "packerpy: error: interrupted (SIGINT): packer was cancelled and cleaned up" in rest
+    assert packer_leftovers(aws) == {"instances": [], "key_pairs": [], "security_groups": []}
+    (record,) = (project / ".packerpy" / "runs").glob("*/result.json")
+    assert json.loads(record.read_text())["exit_code"] == 130
+
+
+def test_bad_config_is_one_line_and_exit_2(project: Path) -> None:
+    config = project / "packerpy.toml"
+    config.write_text(
+        config.read_text().replace('regions = ["us-east-1"]', 'regions = ["us-est-1"]')
+    )
+    done = run_cli("build", "web", cwd=project)
+    assert done.returncode == 2
+    assert (
+        done.stderr
+        == "packerpy: error: packerpy.toml: images.web.regions[0]: 'us-est-1' is not an AWS region\n"
+    )
+    as_json = run_cli("validate", "--json", cwd=project)
+    assert as_json.returncode == 2
+    assert envelope(as_json) == {
+        "ok": False,
+        "command": "validate",
+        "data": {},
+        "messages": ["packerpy.toml: images.web.regions[0]: 'us-est-1' is not an AWS region"],
+        "exit_code": 2,
+    }
+
+
+def test_broken_template_exit_4(project: Path) -> None:
+    template = project / "hcl_templates" / "amazon-ebs.pkr.hcl.j2"
+    builtin = (resources.builtin("hcl_templates") / "amazon-ebs.pkr.hcl.j2").read_text()
+    template.write_text(
+        builtin.replace('"run_tags": expr("var.tags"),', '"run_tagz": expr("var.tags"),')
+    )
+    done = run_cli("build", "web", cwd=project)
+    assert done.returncode == 4
+    first = done.stderr.splitlines()[0]
+    assert re.fullmatch(
+        r"packerpy: error: web\.pkr\.hcl: packer validate failed: Unsupported argument \(line \d+\): "
+        r'An argument named "run_tagz" is not expected here\. Did you mean "run_tags"\?',
+        first,
+    ), first
+    template.write_text(builtin.replace("source_ami_filter {", "source_ami_filter {{"))
+    done = run_cli("validate", cwd=project)
+    assert done.returncode == 4
+    assert done.stderr.startswith("packerpy: error: ")
+    assert "amazon-ebs.pkr.hcl.j2" in done.stderr.splitlines()[0]
+
+
+def test_missing_packer_exit_5(project: Path) -> None:
+    env = {**os.environ, "PACKERPY_PACKER": "/nonexistent/packer"}
+    done = run_cli("build", "web", cwd=project, env=env)
+    assert done.returncode == 5
+    assert done.stderr.startswith(
+        "packerpy: error: packer: '/nonexistent/packer' not found on PATH; install Packer"
+    )
+    assert len(done.stderr.splitlines()) == 1
+
+
+def test_failed_bake_exit_6_and_is_recorded(aws: str, project: Path) -> None:
+    config = project / "packerpy.toml"
+    text = config.read_text()
+    start = text.index("[images.web.base.filter]")
+    end = text.index("# Provisioners")
+    config.write_text(
+        text[:start] + '[images.web.base]\nami = "ami-0123456789abcdef0"\n\n' + text[end:]
+    )
+    done = run_cli("build", "web", "--json", cwd=project)
+    assert done.returncode == 6
+    result = envelope(done)
+    assert result["ok"] is False and result["exit_code"] == 6
+    assert result["messages"][0].startswith("packer build failed (exit 1): ")
+    assert "ami-0123456789abcdef0" in done.stderr
+    (record,) = (project / ".packerpy" / "runs").glob("*/result.json")
+    assert json.loads(record.read_text())["exit_code"] == 6
+
+
+def test_render_writes_what_would_run(aws: str, project: Path) -> None:
+    done = run_cli("render", "web", "--out", "build/", cwd=project)
+    assert done.returncode == 0, done.stderr
+    template = (project / "build" / "web.pkr.hcl").read_text()
+    assert f'custom_endpoint_ec2        = "{aws}"' in template
+    assert 'ami_name      = "web-0.1.0"' in (project / "build" / "web.pkrvars.hcl").read_text()
+
+
+def test_schema_and_version(tmp_path: Path) -> None:
+    schema = run_cli("schema", cwd=tmp_path)
+    assert schema.returncode == 0
+    assert "ImageConfig" in json.loads(schema.stdout)["$defs"]
+    version = run_cli("--version", cwd=tmp_path)
+    assert version.stdout.startswith("packerpy ")
+
+
+def test_sandbox_commands(tmp_path: Path) -> None:
+    try:
+        started = run_cli("sandbox", "start", cwd=tmp_path)
+        assert started.returncode == 0, started.stderr
+        exports = dict(
+            line.removeprefix("export ").split("=", 1) for line in started.stdout.splitlines()
+        )
+        assert exports["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+        again = run_cli("sandbox", "start", "--json", cwd=tmp_path)
+        assert envelope(again)["data"]["started"] is False
+        status = run_cli("sandbox", "status", cwd=tmp_path)
+        assert status.returncode == 0
+        client = ec2(exports["AWS_ENDPOINT_URL"])
+        assert client.describe_regions()["Regions"]
+    finally:
+        stopped = run_cli("sandbox", "stop", cwd=tmp_path)
+    assert stopped.returncode == 0
+    assert run_cli("sandbox", "status", cwd=tmp_path).returncode == 1

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from packerpy.aws import AwsClients, translated
+from packerpy.config import AwsSettings
+from packerpy.errors import EXIT_AWS, AwsError
+
+
+def settings(endpoint: str | None) -> AwsSettings:
+    return AwsSettings(
+        region="us-east-1",
+        profile=None,
+        endpoint_url=endpoint,
+        max_retries=2,
+        retry_mode="standard",
+    )
+
+
+def test_clients_follow_settings_and_are_cached(aws: str) -> None:
+    clients = AwsClients(settings(aws))
+    ec2 = clients.ec2()
+    assert ec2.meta.endpoint_url == aws
+    assert ec2.meta.region_name == "us-east-1"
+    assert ec2.meta.config.retries == {"mode": "standard", "total_max_attempts": 3}
+    assert clients.ec2("us-east-1") is ec2
+    assert clients.ec2("eu-west-1").meta.region_name == "eu-west-1"
+
+
+def test_call_log_separates_mutating_calls(aws: str) -> None:
+    clients = AwsClients(settings(aws))
+    clients.ec2().describe_images(Owners=["self"])
+    clients.ec2().create_key_pair(KeyName="k")
+    assert clients.log.calls == [("us-east-1", "DescribeImages"), ("us-east-1", "CreateKeyPair")]
+    assert clients.log.mutating == [("us-east-1", "CreateKeyPair")]
+
+
+def test_client_errors_become_one_line_aws_errors(aws: str) -> None:
+    clients = AwsClients(settings(aws))
+    with pytest.raises(AwsError) as info, translated("describe ami-12345678", "us-east-1"):
+        clients.ec2().describe_images(ImageIds=["ami-12345678"])
+    assert info.value.exit_code == EXIT_AWS
+    assert info.value.message.startswith(
+        "aws us-east-1: describe ami-12345678 failed: InvalidAMIID.NotFound: "
+    )
+    assert "\n" not in info.value.message
+
+
+def test_guard_fails_a_test_that_reaches_real_aws() -> None:
+    clients = AwsClients(settings(None))
+    with pytest.raises(pytest.fail.Exception, match="test tried to reach real AWS"):
+        clients.ec2().describe_regions()

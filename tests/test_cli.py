@@ -1,0 +1,74 @@
+"""The error boundary, in process: each kind of failure maps to its documented exit code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from packerpy import cli, pipeline
+from packerpy.errors import EXIT_CODES, PackerpyError
+
+CONFIG = '[images.web]\nversion = "1.0.0"\nbase = { ami = "ami-03cf127a" }\n'
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "packerpy.toml").write_text(CONFIG)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "_inv", cli.Invocation())
+    return tmp_path
+
+
+def test_unexpected_exception_is_exit_3_with_a_log(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def boom(*_a: object, **_k: object) -> None:
+        raise RuntimeError("kaput")
+
+    monkeypatch.setattr(pipeline, "validate", boom)
+    assert cli.run(["validate"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("packerpy: error: internal error: RuntimeError: kaput (traceback: ")
+    log = Path(err.split("(traceback: ")[1].split(")")[0])
+    assert "RuntimeError: kaput" in log.read_text()
+
+
+def test_keyboard_interrupt_outside_packer_is_130(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(*_a: object, **_k: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "validate", interrupted)
+    assert cli.run(["validate"]) == 130
+    assert capsys.readouterr().err.endswith("packerpy: error: interrupted\n")
+
+
+def test_expected_errors_keep_their_code_and_detail(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class Custom(PackerpyError):
+        exit_code = 42
+
+    def fail(*_a: object, **_k: object) -> None:
+        raise Custom("it broke", detail=["line one", "line two"])
+
+    monkeypatch.setattr(pipeline, "validate", fail)
+    assert cli.run(["validate"]) == 42
+    assert capsys.readouterr().err == "packerpy: error: it broke\n  line one\n  line two\n"
+
+
+def test_usage_errors_are_exit_2(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.run(["build"]) == 2
+    assert "Missing argument 'image'" in capsys.readouterr().err
+    assert cli.run(["no-such-command"]) == 2
+
+
+def test_help_is_exit_0(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.run(["--help"]) == 0
+    assert "sandbox" in capsys.readouterr().out
+
+
+def test_exit_codes_are_distinct() -> None:
+    assert len(set(EXIT_CODES.values())) == len(EXIT_CODES)
