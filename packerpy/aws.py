@@ -58,7 +58,26 @@ class AwsClients:
         client: EC2Client = self.client("ec2", region)
         return client
 
-    def _make(self, service: str, region: str) -> Any:  # noqa: ANN401
+    def check_reachable(self, region: str) -> None:
+        """One quick read-only EC2 call, so a dead endpoint fails in seconds, not inside packer.
+
+        packer's HTTP client has no read timeout: an endpoint that accepts connections and never
+        answers hangs a bake indefinitely (measured: > 3 minutes, then killed).
+        """
+        with self._lock:
+            client = self._make("ec2", region, attempts=2, connect_timeout=5, read_timeout=5)
+        with translated("reach the EC2 endpoint", region):
+            client.describe_regions(RegionNames=[region])
+
+    def _make(
+        self,
+        service: str,
+        region: str,
+        *,
+        attempts: int | None = None,
+        connect_timeout: float = 10,
+        read_timeout: float = 60,
+    ) -> Any:  # noqa: ANN401
         import boto3  # noqa: PLC0415 - boto3 costs ~0.3 s to import; only AWS commands pay it
         from botocore.config import Config  # noqa: PLC0415
 
@@ -67,10 +86,10 @@ class AwsClients:
         config = Config(
             retries={
                 "mode": self.settings.retry_mode,
-                "total_max_attempts": self.settings.max_retries + 1,
+                "total_max_attempts": attempts or self.settings.max_retries + 1,
             },
-            connect_timeout=10,
-            read_timeout=60,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
             user_agent_extra="packerpy",
         )
         client = self._session.client(

@@ -18,7 +18,7 @@ from typing import Any
 
 from packerpy import manifest, packer, render, runs
 from packerpy.aws import AwsClients
-from packerpy.config import AwsSettings, Project
+from packerpy.config import AwsSettings, Project, image_regions
 from packerpy.errors import ManifestError, PackerpyError, PackerTemplateError
 from packerpy.events import Event
 from packerpy.steps import base as steps
@@ -149,7 +149,10 @@ def build(
         "packer_version": info.version_text,
         "started_at": now().isoformat(),
     }
+    aws = AwsClients(settings)
     try:
+        with _timed(timings, "preflight"):
+            aws.check_reachable(image_regions(image, settings.region)[0])
         with _timed(timings, "render"):
             _, files = _render_files(project, name, settings, info, run_dir)
         with _timed(timings, "validate"):
@@ -175,7 +178,6 @@ def build(
             image=name, version=image.version, amis=artifacts[0].amis, config=image
         )
         record["amis"] = dict(built.amis)
-        aws = AwsClients(settings)
         results = []
         with _timed(timings, "steps"):
             for step in planned:

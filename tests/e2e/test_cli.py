@@ -6,8 +6,10 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -238,3 +240,24 @@ def test_sandbox_commands(tmp_path: Path) -> None:
         stopped = run_cli("sandbox", "stop", cwd=tmp_path)
     assert stopped.returncode == 0
     assert run_cli("sandbox", "status", cwd=tmp_path).returncode == 1
+
+
+def test_unresponsive_endpoint_fails_fast_before_packer(project: Path) -> None:
+    """An endpoint that accepts connections and never answers would hang packer forever."""
+    tarpit = socket.socket()
+    tarpit.bind(("127.0.0.1", 0))
+    tarpit.listen(16)
+    held: list[socket.socket] = []
+    threading.Thread(
+        target=lambda: held.extend(iter(lambda: tarpit.accept()[0], None)), daemon=True
+    ).start()
+    endpoint = f"http://127.0.0.1:{tarpit.getsockname()[1]}"
+    started = time.monotonic()
+    done = run_cli("--endpoint-url", endpoint, "build", "web", cwd=project)
+    elapsed = time.monotonic() - started
+    tarpit.close()
+    assert done.returncode == 8
+    assert done.stderr == (
+        f'packerpy: error: aws us-east-1: reach the EC2 endpoint failed: Read timeout on endpoint URL: "{endpoint}/"\n'
+    )
+    assert elapsed < 30
