@@ -5,14 +5,11 @@ Validation happens here, once, at load: everything downstream receives models it
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -25,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from packerpy import resources
+from packerpy import regions, resources
 from packerpy.errors import ConfigError
 
 CONFIG_FILENAME = "packerpy.toml"
@@ -35,18 +32,8 @@ TAG_PREFIX = "packerpy:"
 RESERVED_VARIABLES = frozenset({"ami_name", "image_version", "tags"})
 
 
-@cache
-def aws_regions() -> frozenset[str]:
-    """Every region botocore knows, read from its endpoint data without importing botocore."""
-    spec = find_spec("botocore")
-    if spec is None or spec.origin is None:  # pragma: no cover - boto3 is a hard dependency
-        return frozenset()
-    data = json.loads((Path(spec.origin).parent / "data" / "endpoints.json").read_text())
-    return frozenset(region for part in data["partitions"] for region in part["regions"])
-
-
 def _region(value: str) -> str:
-    if value not in aws_regions():
+    if value not in regions.known():
         raise ValueError("is not an AWS region")
     return value
 
@@ -427,7 +414,7 @@ def aws_settings(
     """Flags win over AWS_ENDPOINT_URL, which wins over packerpy.toml (as with the AWS CLI)."""
     env = os.environ if environ is None else environ
     aws = project.config.aws
-    if region is not None and region not in aws_regions():
+    if region is not None and region not in regions.known():
         raise ConfigError(f"--region: {region!r} is not an AWS region")
     endpoint = endpoint_url or env.get("AWS_ENDPOINT_URL") or aws.endpoint_url
     if endpoint is not None and not re.fullmatch(r"https?://\S+", endpoint):

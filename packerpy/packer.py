@@ -216,11 +216,18 @@ def build(
     command = build_command(info, template, var_file)
     errors: list[str] = []
     build_errors: list[str] = []  # `error` lines: one clean message per failed build
+    started = False  # a line naming a build target: packer got past reading the template
 
     def on_line(line: str) -> None:
+        nonlocal started
         event = parse_line(line)
         if (text := error_text(event)) is not None:
-            (build_errors if isinstance(event, ErrorEvent) else errors).append(one_line(text))
+            if isinstance(event, ErrorEvent):
+                build_errors.append(one_line(text))
+            else:
+                errors.append(_first_error(text) or one_line(text))
+        if not isinstance(event, RawLine) and event.target:
+            started = True
         on_event(event)
 
     with log_path.open("w", encoding="utf-8") as log:
@@ -250,6 +257,16 @@ def build(
     if done.timed_out:
         raise PackerError(
             f"packer build timed out after {timeout:g}s and was cancelled; log: {log_path}",
+            command=command,
+            returncode=done.returncode,
+            tail=tail,
+        )
+    if done.returncode != 0 and not started:
+        # packer reads and validates the whole template before it launches anything; a failure
+        # before any build target spoke is the template's, as `packer validate` would report.
+        first = errors[0] if errors else f"exit {done.returncode}"
+        raise PackerTemplateError(
+            f"{template.name}: packer rejected the template: {first}",
             command=command,
             returncode=done.returncode,
             tail=tail,

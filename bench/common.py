@@ -1,0 +1,64 @@
+"""Helpers shared by the benches: a moto sandbox, a scaffolded project, timing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from packerpy import sandbox
+
+
+@contextmanager
+def local_aws() -> Iterator[str]:
+    """A moto sandbox; AWS_* point at it for this process and its children."""
+    state = Path(tempfile.mkdtemp(prefix="packerpy-bench-"))
+    box = sandbox.start(state)
+    os.environ.update(
+        AWS_ENDPOINT_URL=box.endpoint_url,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        CHECKPOINT_DISABLE="1",
+    )
+    try:
+        yield box.endpoint_url
+    finally:
+        sandbox.stop(state)
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def project(name: str = "web") -> Path:
+    root = Path(tempfile.mkdtemp(prefix="packerpy-bench-project-"))
+    packerpy(["init", name], cwd=root)
+    return root
+
+
+def packerpy(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "packerpy", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"packerpy {' '.join(args)} failed: {done.stderr.strip()}")
+    return done
+
+
+def timed(fn: Callable[[], object], runs: int) -> float:
+    """Median wall time of `runs` calls, in seconds."""
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
