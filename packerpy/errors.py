@@ -17,6 +17,8 @@ EXIT_PACKER_MISSING = 5  # no usable packer binary
 EXIT_BUILD_FAILED = 6  # packer ran and the build failed
 EXIT_MANIFEST = 7  # packer succeeded but its manifest is missing or malformed
 EXIT_AWS = 8  # an AWS call failed (after retries)
+EXIT_VERSION_EXISTS = 9  # the configured version is already published: bump it
+EXIT_OUTDATED = 10  # `outdated` found images built on an older base AMI (for CI gates)
 EXIT_INTERRUPTED = 130  # SIGINT/SIGTERM: packer was cancelled and cleaned up
 
 EXIT_CODES: dict[str, int] = {
@@ -29,6 +31,8 @@ EXIT_CODES: dict[str, int] = {
     "build-failed": EXIT_BUILD_FAILED,
     "manifest": EXIT_MANIFEST,
     "aws": EXIT_AWS,
+    "version-exists": EXIT_VERSION_EXISTS,
+    "outdated": EXIT_OUTDATED,
     "interrupted": EXIT_INTERRUPTED,
 }
 
@@ -92,6 +96,10 @@ class ManifestError(PackerpyError):
 
 class AwsError(PackerpyError):
     exit_code = EXIT_AWS
+
+
+class VersionExistsError(PackerpyError):
+    exit_code = EXIT_VERSION_EXISTS
 
 
 class SandboxError(PackerpyError):

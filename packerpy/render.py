@@ -37,12 +37,18 @@ _BUILD_START = re.compile(r"build\s*\{\s*(#.*)?")
 _HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)\s*$")
 
 
+SCRIPTS_DIR = "scripts"
+
+
 @dataclass(frozen=True)
 class Rendered:
     image: str
     template: Path  # the Jinja2 source that was used
     text: str
     variables: Mapping[str, object] = field(default_factory=dict)
+    # Files the template refers to by a path relative to itself (provisioner scripts), copied
+    # beside it: the run record then holds exactly what ran, and the text has no checkout path.
+    assets: Mapping[str, Path] = field(default_factory=dict)
 
     @property
     def var_file_text(self) -> str:
@@ -119,18 +125,14 @@ def _check_capabilities(project: Project, name: str, image: ImageConfig, info: P
 
 
 def _context(
-    project: Project, name: str, image: ImageConfig, settings: AwsSettings, info: PackerInfo
+    project: Project,
+    name: str,
+    image: ImageConfig,
+    settings: AwsSettings,
+    info: PackerInfo,
+    scripts: list[str],
 ) -> dict[str, Any]:
     regions = image_regions(image, settings.region)
-    scripts = []
-    for ref in image.provisioners:
-        if isinstance(ref, ScriptProvisioner):
-            scripts.append(str((project.root / ref.script).resolve()))
-        else:
-            found = resources.find(project.provisioner_dirs(), f"{ref}.sh")
-            if found is None:  # checked at load; a file removed since is still a config error
-                raise ConfigError(f"{project.label}: images.{name}: provisioner {ref!r} not found")
-            scripts.append(str(found.resolve()))
     key_file = image.communicator.ssh_private_key_file
     return {
         "name": name,
@@ -149,6 +151,21 @@ def _context(
     }
 
 
+def provisioner_assets(project: Project, name: str, image: ImageConfig) -> dict[str, Path]:
+    """Relative path in the output directory -> source file, in provisioning order."""
+    assets: dict[str, Path] = {}
+    for index, ref in enumerate(image.provisioners):
+        if isinstance(ref, ScriptProvisioner):
+            source = project.root / ref.script
+        else:
+            found = resources.find(project.provisioner_dirs(), f"{ref}.sh")
+            if found is None:  # checked at load; a file removed since is still a config error
+                raise ConfigError(f"{project.label}: images.{name}: provisioner {ref!r} not found")
+            source = found
+        assets[f"{SCRIPTS_DIR}/{index:02d}-{source.name}"] = source.resolve()
+    return assets
+
+
 def render(project: Project, name: str, settings: AwsSettings, info: PackerInfo) -> Rendered:
     image = project.image(name)
     _check_capabilities(project, name, image, info)
@@ -163,8 +180,9 @@ def render(project: Project, name: str, settings: AwsSettings, info: PackerInfo)
             f"{project.label}: images.{name}.template: {image.template!r} is not a template"
         ) from None
     source = Path(template.filename or filename)
+    assets = provisioner_assets(project, name, image)
     try:
-        text = template.render(_context(project, name, image, settings, info))
+        text = template.render(_context(project, name, image, settings, info, list(assets)))
     except _Unencoded as exc:
         raise TemplateError(
             f"{_where(exc, source)}: {exc.value!r} printed without the hcl filter "
@@ -176,7 +194,7 @@ def render(project: Project, name: str, settings: AwsSettings, info: PackerInfo)
         raise TemplateError(f"{_where(exc, source)}: {exc}") from None
     text = inject_manifest(text, source)
     variables = {**builtin_variables(name, image), **image.variables}
-    return Rendered(image=name, template=source, text=text, variables=variables)
+    return Rendered(image=name, template=source, text=text, variables=variables, assets=assets)
 
 
 def _where(exc: BaseException, source: Path) -> str:
@@ -242,4 +260,6 @@ def write(rendered: Rendered, out_dir: Path) -> RenderedFiles:
     )
     atomic.write_text(files.template, rendered.text)
     atomic.write_text(files.var_file, rendered.var_file_text)
+    for relative, source in rendered.assets.items():
+        atomic.write_bytes(out_dir / relative, source.read_bytes(), mode=0o755)
     return files

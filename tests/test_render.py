@@ -156,8 +156,7 @@ def test_manifest_post_processor_is_injected_once(tmp_path: Path) -> None:
 
 def test_ssh_provisioners_resolve_to_absolute_paths(tmp_path: Path) -> None:
     text = rendered(tmp_path, VARIANTS["ssh"]).text
-    probe = (tmp_path / "provisioners" / "probe.sh").resolve()
-    assert f'scripts         = ["{probe}", "{(tmp_path / "app.sh").resolve()}"]' in text
+    assert 'scripts         = ["scripts/00-probe.sh", "scripts/01-app.sh"]' in text
     assert f'ssh_private_key_file = "{(tmp_path / "id_ed25519").resolve()}"' in text
     assert "sudo -n -E sh -eu '{{ .Path }}'" in text
 

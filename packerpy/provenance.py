@@ -1,0 +1,84 @@
+"""Where an image came from: git state, build inputs' fingerprint, and the tags that record them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from packerpy import proc
+from packerpy.config import TAG_PREFIX
+
+FINGERPRINT_TAG = f"{TAG_PREFIX}fingerprint"
+BASE_AMI_TAG = f"{TAG_PREFIX}base-ami"
+# Bumped when what the fingerprint covers changes, so old and new never compare equal by accident.
+FINGERPRINT_SCHEME = "1"
+
+
+@dataclass(frozen=True)
+class GitState:
+    sha: str  # "none" outside a git work tree
+    dirty: bool
+
+
+def git_state(root: Path) -> GitState:
+    """HEAD and whether the work tree has changes; 'none' when root is not in a git repo."""
+    try:
+        head = proc.run(["git", "rev-parse", "HEAD"], cwd=root, timeout=10)
+        if head.returncode != 0:
+            return GitState(sha="none", dirty=False)
+        status = proc.run(["git", "status", "--porcelain"], cwd=root, timeout=30)
+    except proc.ToolMissing:
+        return GitState(sha="none", dirty=False)
+    return GitState(sha=head.output.strip(), dirty=bool(status.output.strip()))
+
+
+def fingerprint(
+    *,
+    template: str,
+    assets: Mapping[str, bytes],
+    variables: Mapping[str, object],
+    base_ami: str,
+    packer_version: str,
+) -> str:
+    """SHA-256 over what decides an image's content, and nothing that merely names it.
+
+    The template carries no version, AMI name or build time (those travel in the var file), so
+    a version bump alone leaves the fingerprint as it was. Each part is length-prefixed so no
+    two different inputs can concatenate to the same bytes.
+    """
+    digest = hashlib.sha256()
+
+    def part(label: str, data: bytes) -> None:
+        digest.update(label.encode() + b"\0" + len(data).to_bytes(8, "big") + data)
+
+    part("scheme", FINGERPRINT_SCHEME.encode())
+    part("template", template.encode())
+    for name in sorted(assets):
+        part(f"asset:{name}", assets[name])
+    part("variables", json.dumps(variables, sort_keys=True, separators=(",", ":")).encode())
+    part("base-ami", base_ami.encode())
+    part("packer", packer_version.encode())
+    return digest.hexdigest()
+
+
+def tags(
+    *,
+    git: GitState,
+    base_ami: str,
+    base_ami_name: str,
+    fingerprint: str,
+    packer_version: str,
+    built_at: str,
+) -> dict[str, str]:
+    return {
+        f"{TAG_PREFIX}git-sha": git.sha,
+        f"{TAG_PREFIX}git-dirty": "true" if git.dirty else "false",
+        BASE_AMI_TAG: base_ami,
+        f"{TAG_PREFIX}base-ami-name": base_ami_name[:256],
+        FINGERPRINT_TAG: fingerprint,
+        f"{TAG_PREFIX}packer-version": packer_version,
+        f"{TAG_PREFIX}built-at": built_at,
+    }
