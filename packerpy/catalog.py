@@ -78,7 +78,8 @@ def published(aws: AwsClients, image: str, regions: Iterable[str]) -> list[Publi
         for ami in images:
             ami_tags = _tags(ami)
             version = ami_tags.get(VERSION_TAG)
-            if version is None or ami.get("State") in {"deregistered", "failed"}:
+            # A hand-edited tag that is not SemVer names no version packerpy could have made.
+            if not versioning.is_version(version) or ami.get("State") in {"deregistered", "failed"}:
                 continue
             amis.setdefault(version, {})[region] = ami["ImageId"]
             tags.setdefault(version, ami_tags)
@@ -104,10 +105,13 @@ def resolve_base(aws: AwsClients, name: str, image: ImageConfig, region: str) ->
             {"Name": "name", "Values": [base.filter.name]},
             {"Name": "root-device-type", "Values": ["ebs"]},
             {"Name": "virtualization-type", "Values": ["hvm"]},
+            # A pending or disabled AMI is not a base yet (the same filter goes to packer).
+            {"Name": "state", "Values": ["available"]},
         ]
         with translated("resolve the base AMI filter", region):
             pages = ec2.get_paginator("describe_images").paginate(
-                Owners=list(base.filter.owners), Filters=filters  # type: ignore[arg-type]
+                Owners=list(base.filter.owners),
+                Filters=filters,  # type: ignore[arg-type]
             )
             found = [img for page in pages for img in page["Images"]]
         what = f"name {base.filter.name!r} owned by {', '.join(base.filter.owners)}"
@@ -120,5 +124,7 @@ def resolve_base(aws: AwsClients, name: str, image: ImageConfig, region: str) ->
         raise AwsError(f"aws {region}: images.{name}.base: no AMI matches {what}")
     newest = max(found, key=lambda img: str(img.get("CreationDate", "")))
     return BaseAmi(
-        id=newest["ImageId"], name=str(newest.get("Name", "")), created=str(newest.get("CreationDate", ""))
+        id=newest["ImageId"],
+        name=str(newest.get("Name", "")),
+        created=str(newest.get("CreationDate", "")),
     )

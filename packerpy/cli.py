@@ -27,6 +27,7 @@ from packerpy.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_OUTDATED,
     PackerpyError,
 )
 
@@ -44,6 +45,10 @@ app = typer.Typer(
 )
 sandbox_app = typer.Typer(help="A local AWS (moto on 127.0.0.1) for demos and tests.")
 app.add_typer(sandbox_app, name="sandbox")
+version_app = typer.Typer(help="Show and bump an image's semantic version.")
+app.add_typer(version_app, name="version")
+images_app = typer.Typer(help="Published versions of an image.")
+app.add_typer(images_app, name="images")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -82,14 +87,19 @@ def _jsonable(value: Any) -> Any:  # noqa: ANN401 - converts arbitrary result tr
     return value
 
 
-def _emit(data: Any, lines: Sequence[str], messages: Sequence[str] = ()) -> None:  # noqa: ANN401
+def _emit(
+    data: Any,  # noqa: ANN401 - any result object
+    lines: Sequence[str],
+    messages: Sequence[str] = (),
+    exit_code: int = EXIT_OK,
+) -> None:
     if _inv.json:
         envelope = {
             "ok": True,
             "command": _inv.command,
             "data": _jsonable(data),
             "messages": list(messages),
-            "exit_code": EXIT_OK,
+            "exit_code": exit_code,
         }
         out.print_json(json.dumps(envelope), highlight=False)
         return
@@ -214,9 +224,17 @@ def build(
     timeout: Annotated[
         float | None, typer.Option("--timeout", help="Cancel packer after this many seconds.")
     ] = None,
+    force_bake: Annotated[
+        bool,
+        typer.Option("--force-bake", help="Bake even when an AMI with identical inputs exists."),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Bake IMAGE with packer, then run its post-processing steps."""
+    """Bake IMAGE with packer, then run its post-processing steps.
+
+    Refuses a version that is already published; skips the bake when an AMI built from
+    identical inputs exists (and runs the steps on it).
+    """
     _start("build", as_json)
     from packerpy import pipeline  # noqa: PLC0415
 
@@ -224,19 +242,99 @@ def build(
     settings = _settings(project)
     on_event, close = _progress(err)
     try:
-        result = pipeline.build(project, image, settings, on_event=on_event, timeout=timeout)
+        result = pipeline.build(
+            project, image, settings, on_event=on_event, timeout=timeout, force_bake=force_bake
+        )
     finally:
         close()
     total = sum(result.timings.values())
-    lines = [
-        f"built {result.image} {result.version} with packer {result.packer_version} in {total:.1f}s"
-    ]
+    if result.skipped:
+        lines = [f"skipped the bake of {image}: {result.reason}"]
+    else:
+        lines = [
+            f"built {result.image} {result.version} with packer {result.packer_version} "
+            f"in {total:.1f}s"
+        ]
     lines += [f"  {region}  {ami}" for region, ami in result.amis.items()]
     for step in result.steps:
         detail = "; ".join(step.actions) if step.actions else "already converged"
         lines.append(f"  step {step.step}: {detail}")
     lines.append(f"  run record: {result.run_dir}")
     _emit(result, lines)
+
+
+@version_app.command("show")
+def version_show(
+    image: Annotated[str, typer.Argument(help="Image.")], as_json: JsonOption = False
+) -> None:
+    """Configured version, latest published version, and what each bump would give."""
+    _start("version show", as_json)
+    from packerpy import releases  # noqa: PLC0415
+
+    project = _project()
+    shown = releases.show(project, _settings(project), image)
+    state = "published" if shown.configured_is_published else "not published yet"
+    lines = [
+        f"{image}: configured {shown.configured} ({state}); "
+        f"latest published {shown.latest_published or 'none'}",
+        *(f"  bump {part:<10} -> {version}" for part, version in shown.next.items()),
+    ]
+    _emit(shown, lines)
+
+
+@version_app.command("bump")
+def version_bump(
+    image: Annotated[str, typer.Argument(help="Image.")],
+    part: Annotated[str, typer.Argument(help="major, minor, patch, prerelease or release.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Bump IMAGE's version in packerpy.toml (comments and layout are kept)."""
+    _start("version bump", as_json)
+    from packerpy import releases  # noqa: PLC0415
+
+    done = releases.bump(_project(), image, part)
+    _emit(done, [f"{image}: {done.old} -> {done.new} ({done.config})"])
+
+
+@images_app.command("list")
+def images_list(
+    image: Annotated[str, typer.Argument(help="Image.")], as_json: JsonOption = False
+) -> None:
+    """Published versions of IMAGE in SemVer order, with their regions and AMIs."""
+    _start("images list", as_json)
+    from packerpy import releases  # noqa: PLC0415
+
+    project = _project()
+    listed = releases.list_images(project, _settings(project), image)
+    lines = [
+        f"{v.version:<20} " + "  ".join(f"{r}={ami}" for r, ami in v.amis.items())
+        for v in listed.versions
+    ] or [f"{image}: no published versions"]
+    _emit(listed, lines)
+
+
+@app.command()
+def outdated(as_json: JsonOption = False) -> None:
+    """Images whose base filter now selects a newer AMI than their latest version was built on.
+
+    Exits 0 when none is outdated and 10 when some are (for CI gates).
+    """
+    _start("outdated", as_json)
+    from packerpy import releases  # noqa: PLC0415
+
+    project = _project()
+    found = releases.outdated(project, _settings(project))
+    lines = [
+        f"{o.image} {o.version}: built on {o.built_on}, base now selects {o.current_base} "
+        f"({o.current_base_name})"
+        for o in found.outdated
+    ]
+    lines += [f"{name}: up to date" for name in found.up_to_date]
+    lines += [f"{name}: not checked ({why})" for name, why in found.not_checked.items()]
+    code = EXIT_OUTDATED if found.outdated else EXIT_OK
+    _emit(found, lines, exit_code=code)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

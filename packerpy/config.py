@@ -57,6 +57,13 @@ def _semver(value: str) -> str:
     return value
 
 
+def _name_pattern(value: str) -> str:
+    from packerpy import versioning  # noqa: PLC0415 - keeps tomlkit off the import path
+
+    versioning.validate_name_pattern(value)
+    return value
+
+
 Region = Annotated[str, AfterValidator(_region)]
 Name = Annotated[
     str, _pattern(r"[a-z][a-z0-9_-]{0,62}", "a name (lowercase letter, then a-z 0-9 _ -)")
@@ -189,6 +196,12 @@ class ImageConfig(_Frozen):
     communicator: Communicator = Communicator()
     # Post-processing steps, run in this order after a successful bake.
     steps: tuple[Name, ...] = ("tag",)
+    # AMI names: {image} and {version} ('+build' metadata becomes '_', as AWS forbids '+').
+    ami_name_pattern: Annotated[str, AfterValidator(_name_pattern)] = "{image}-{version}"
+    # `packerpy version bump IMAGE prerelease` counts up TOKEN.1, TOKEN.2, ...
+    prerelease_token: Annotated[
+        str, _pattern(r"[0-9A-Za-z-]*[A-Za-z-][0-9A-Za-z-]*", "a prerelease token (e.g. rc)")
+    ] = "rc"  # noqa: S105 - a version label, not a secret
 
     @model_validator(mode="after")
     def _consistent(self) -> ImageConfig:
@@ -348,7 +361,13 @@ def _lower_first(msg: str) -> str:
 
 def _check_references(project: Project) -> None:
     """Files the config names must exist: templates, named provisioners and script paths."""
+    from packerpy import versioning  # noqa: PLC0415
+
     for name, image in project.config.images.items():
+        try:
+            versioning.ami_name(image.ami_name_pattern, name, image.version)
+        except ValueError as exc:
+            raise ConfigError(f"{project.label}: images.{name}.ami_name_pattern: {exc}") from None
         if resources.find(project.templates_dirs(), f"{image.template}.pkr.hcl.j2") is None:
             known = ", ".join(available_templates(project)) or "none"
             raise ConfigError(

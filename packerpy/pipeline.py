@@ -16,14 +16,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from packerpy import manifest, packer, render, runs
+from packerpy import catalog, manifest, packer, provenance, render, runs
 from packerpy.aws import AwsClients
 from packerpy.config import AwsSettings, Project, image_regions
-from packerpy.errors import ManifestError, PackerpyError, PackerTemplateError
+from packerpy.errors import (
+    ManifestError,
+    PackerpyError,
+    PackerTemplateError,
+    VersionExistsError,
+)
 from packerpy.events import Event
 from packerpy.steps import base as steps
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,10 @@ class BuildResult:
     run_dir: str
     packer_version: str
     steps: tuple[steps.StepResult, ...]
+    skipped: bool = False  # True when an AMI with identical inputs already existed
+    reason: str | None = None
+    fingerprint: str = ""
+    base_ami: str = ""
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -118,9 +129,9 @@ def validate(project: Project, settings: AwsSettings, only: str | None = None) -
     )
 
 
-def _in_background(fn: Callable[[], object]) -> Future[object]:
+def _in_background(fn: Callable[[], T]) -> Future[T]:
     """Run fn in a daemon thread: an abandoned check must not hold up the process's exit."""
-    future: Future[object] = Future()
+    future: Future[T] = Future()
 
     def target() -> None:
         try:
@@ -141,6 +152,30 @@ def _timed(timings: dict[str, float], key: str) -> Iterator[None]:
         timings[key] = round(time.perf_counter() - start, 4)
 
 
+def _bake(
+    info: packer.PackerInfo,
+    files: render.RenderedFiles,
+    *,
+    on_event: Callable[[Event], None],
+    timeout: float | None,
+) -> dict[str, str]:
+    """Run packer and return this run's region -> AMI from its manifest."""
+    manifest_path = files.template.parent / manifest.MANIFEST_NAME
+    manifest_path.unlink(missing_ok=True)  # a stale manifest must not pass for this run's
+    packer.build(
+        info,
+        files.template,
+        files.var_file,
+        log_path=files.template.parent / runs.LOG_NAME,
+        on_event=on_event,
+        timeout=timeout,
+    )
+    artifacts = manifest.read(manifest_path)
+    if len(artifacts) != 1:
+        raise ManifestError(f"{manifest_path}: expected one artifact, got {len(artifacts)}")
+    return artifacts[0].amis
+
+
 def build(
     project: Project,
     name: str,
@@ -148,57 +183,90 @@ def build(
     *,
     on_event: Callable[[Event], None] = lambda _event: None,
     timeout: float | None = None,
+    force_bake: bool = False,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> BuildResult:
     """Bake `name` with the real packer, then run its post-processing steps.
 
-    Every outcome, failures included, is recorded in the run directory's result.json.
+    A version that is already published is refused. When an AMI of this image was built from
+    identical inputs (same fingerprint), the bake is skipped and the steps run on that AMI
+    instead, unless `force_bake`. Every outcome, failures included, is recorded in the run
+    directory's result.json.
     """
     image = project.image(name)
     planned = steps.resolve(image.steps, where=f"{project.label}: images.{name}.steps")
     aws = AwsClients(settings)
-    build_region = image_regions(image, settings.region)[0]
-    reachable = _in_background(lambda: aws.check_reachable(build_region))
+    regions = image_regions(image, settings.region)
+    reachable = _in_background(lambda: aws.check_reachable(regions[0]))
+    # boto3's import and EC2 model load (~0.35 s) overlap packer's version check.
+    warm = _in_background(lambda: aws.ec2(regions[0]))
+    git = _in_background(lambda: provenance.git_state(project.root))
     info = packer.detect()
-    run_dir = runs.create(project.runs_dir(), name, now())
+    started = now()
+    run_dir = runs.create(project.runs_dir(), name, started)
     timings: dict[str, float] = {}
     record: dict[str, Any] = {
         "image": name,
         "version": image.version,
         "packer_version": info.version_text,
-        "started_at": now().isoformat(),
+        "started_at": started.isoformat(),
     }
     try:
-        with _timed(timings, "render"):
-            # python-hcl2 is left to `packerpy validate`: packer validate below is the authority,
-            # and skipping the parser's cold start saves ~0.25 s per build.
-            files = render.write(render.render(project, name, settings, info), run_dir)
-        with _timed(timings, "checks"):
-            # No separate `packer validate`: packer build validates the whole template before
-            # it launches anything, and a rejection there is reported as a template error.
-            packer.init(info, files.template)
+        with _timed(timings, "lookup"):
             reachable.result()
-        # boto3's import and EC2 model load (~0.35 s) happen while packer bakes, not after.
-        _in_background(lambda: aws.ec2(build_region))
-        manifest_path = run_dir / manifest.MANIFEST_NAME
-        manifest_path.unlink(missing_ok=True)  # a stale manifest must not pass for this run's
-        with _timed(timings, "bake"):
-            packer.build(
-                info,
-                files.template,
-                files.var_file,
-                log_path=run_dir / runs.LOG_NAME,
-                on_event=on_event,
-                timeout=timeout,
+            warm.result()
+            base = catalog.resolve_base(aws, name, image, regions[0])
+            existing = catalog.published(aws, name, regions)
+        if clash := next((p for p in existing if p.version == image.version), None):
+            region, ami = next(iter(clash.amis.items()))
+            raise VersionExistsError(
+                f"{project.label}: images.{name}.version: {image.version} is already published "
+                f"({ami} in {region}); versions are immutable: packerpy version bump {name} patch"
             )
-        artifacts = manifest.read(manifest_path)
-        if len(artifacts) != 1:
-            raise ManifestError(
-                f"{manifest_path}: expected one artifact for image {name!r}, got {len(artifacts)}"
+        with _timed(timings, "render"):
+            rendered = render.render(project, name, settings, info, base_ami=base.id)
+            fp = provenance.fingerprint(
+                template=rendered.text,
+                assets={rel: path.read_bytes() for rel, path in rendered.assets.items()},
+                variables=image.variables,
+                base_ami=base.id,
+                packer_version=info.version_text,
             )
-        built = steps.BuiltImage(
-            image=name, version=image.version, amis=artifacts[0].amis, config=image
-        )
+        record.update(fingerprint=fp, base_ami=base.id)
+        same = next((p for p in reversed(existing) if p.fingerprint == fp), None)
+        if same is not None and not force_bake:
+            built = steps.BuiltImage(
+                image=name,
+                version=same.version,
+                amis=same.amis,
+                config=image,
+                provenance=same.provenance(),
+            )
+            reason = (
+                f"inputs unchanged: {name} {same.version} ({', '.join(same.amis.values())}) "
+                f"has fingerprint {fp[:12]}; use --force-bake to bake {image.version} anyway"
+            )
+        else:
+            tags = provenance.tags(
+                git=git.result(),
+                base_ami=base.id,
+                base_ami_name=base.name,
+                fingerprint=fp,
+                packer_version=info.version_text,
+                built_at=started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
+            rendered = render.with_tags(rendered, tags)
+            files = render.write(rendered, run_dir)
+            with _timed(timings, "checks"):
+                # No separate `packer validate`: packer build validates the whole template
+                # before it launches anything, and reports a rejection as a template error.
+                packer.init(info, files.template)
+            with _timed(timings, "bake"):
+                amis = _bake(info, files, on_event=on_event, timeout=timeout)
+            built = steps.BuiltImage(
+                image=name, version=image.version, amis=amis, config=image, provenance=tags
+            )
+            reason = None
         record["amis"] = dict(built.amis)
         results = []
         with _timed(timings, "steps"):
@@ -206,11 +274,15 @@ def build(
                 results.append(step.run(steps.StepContext(built=built, aws=aws)))
         result = BuildResult(
             image=name,
-            version=image.version,
+            version=built.version,
             amis=dict(built.amis),
             run_dir=str(run_dir),
             packer_version=info.version_text,
             steps=tuple(results),
+            skipped=reason is not None,
+            reason=reason,
+            fingerprint=fp,
+            base_ami=base.id,
             timings=timings,
         )
     except PackerpyError as exc:

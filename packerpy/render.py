@@ -7,6 +7,7 @@ variables) goes in the var file, so the rendered template of two versions is byt
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import traceback
 from collections.abc import Mapping
@@ -16,7 +17,7 @@ from typing import Any
 
 import jinja2
 
-from packerpy import atomic, hcl, resources
+from packerpy import atomic, hcl, resources, versioning
 from packerpy.config import (
     TAG_PREFIX,
     AwsSettings,
@@ -101,15 +102,10 @@ def builtin_variables(name: str, image: ImageConfig) -> dict[str, object]:
     """Values that change per bake, passed to packer through the var file."""
     tags = {f"{TAG_PREFIX}image": name, f"{TAG_PREFIX}version": image.version, **image.tags}
     return {
-        "ami_name": ami_name(name, image.version),
+        "ami_name": versioning.ami_name(image.ami_name_pattern, name, image.version),
         "image_version": image.version,
         "tags": tags,
     }
-
-
-def ami_name(image: str, version: str) -> str:
-    # AMI names may not contain '+'; semver build metadata becomes '_'.
-    return f"{image}-{version}".replace("+", "_")
 
 
 def _check_capabilities(project: Project, name: str, image: ImageConfig, info: PackerInfo) -> None:
@@ -166,7 +162,21 @@ def provisioner_assets(project: Project, name: str, image: ImageConfig) -> dict[
     return assets
 
 
-def render(project: Project, name: str, settings: AwsSettings, info: PackerInfo) -> Rendered:
+def with_tags(rendered: Rendered, tags: Mapping[str, str]) -> Rendered:
+    """The same render with more tags for packer to apply (AMI, snapshots, every region)."""
+    merged = {**dict(rendered.variables.get("tags", {})), **tags}  # type: ignore[call-overload]
+    return dataclasses.replace(rendered, variables={**rendered.variables, "tags": merged})
+
+
+def render(
+    project: Project,
+    name: str,
+    settings: AwsSettings,
+    info: PackerInfo,
+    *,
+    base_ami: str | None = None,
+) -> Rendered:
+    """Render `name`'s template; `base_ami` pins the source AMI in place of the base filter."""
     image = project.image(name)
     _check_capabilities(project, name, image, info)
     env = environment(project.templates_dirs())
@@ -182,7 +192,8 @@ def render(project: Project, name: str, settings: AwsSettings, info: PackerInfo)
     source = Path(template.filename or filename)
     assets = provisioner_assets(project, name, image)
     try:
-        text = template.render(_context(project, name, image, settings, info, list(assets)))
+        context = _context(project, name, image, settings, info, list(assets))
+        text = template.render({**context, "base_ami": base_ami or image.base.ami})
     except _Unencoded as exc:
         raise TemplateError(
             f"{_where(exc, source)}: {exc.value!r} printed without the hcl filter "

@@ -10,11 +10,9 @@ import re
 import string
 from collections.abc import Iterable, MutableMapping
 from pathlib import Path
+from typing import TypeGuard
 
 import semver
-import tomlkit
-from tomlkit.exceptions import TOMLKitError
-from tomlkit.items import String
 
 from packerpy import atomic
 from packerpy.errors import ConfigError
@@ -27,9 +25,7 @@ AMI_NAME_MIN = 3
 AMI_NAME_MAX = 128
 # AWS: "alphanumeric characters, parentheses, square brackets, spaces, periods, slashes, dashes,
 # single quotes, at-signs, or underscores" (ASCII: EC2 rejects other letters).
-_AMI_NAME_CHARS = frozenset(
-    string.ascii_letters + string.digits + "()[] ./-'@_",
-)
+_AMI_NAME_CHARS = frozenset(string.ascii_letters + string.digits + "()[] ./-'@_")
 _AMI_NAME_CHARS_TEXT = "letters, digits, ( ) [ ] space . / - ' @ _"
 # One SemVer prerelease identifier that is not purely numeric, so `token.N` reads as a label.
 _TOKEN = re.compile(r"[0-9A-Za-z-]*[A-Za-z-][0-9A-Za-z-]*")
@@ -41,6 +37,11 @@ def _parse(version: str) -> semver.Version:
         return semver.Version.parse(version)
     except (ValueError, TypeError):
         raise ValueError(f"{version!r} is not a semantic version") from None
+
+
+def is_version(value: str | None) -> TypeGuard[str]:
+    """True for a SemVer 2.0 string (e.g. a `packerpy:version` tag read back from AWS)."""
+    return value is not None and semver.Version.is_valid(value)
 
 
 def bump(version: str, part: str, *, token: str = "rc") -> str:  # noqa: S107 - a label, not a secret
@@ -56,7 +57,7 @@ def bump(version: str, part: str, *, token: str = "rc") -> str:  # noqa: S107 - 
     for another token (1.5.1-beta.3 -> 1.5.1-rc.1) -- on the next patch when `token` sorts before
     the old one (1.5.1-rc.1 with token alpha -> 1.5.2-alpha.1), so the bump never goes backwards.
 
-    release drops the prerelease (1.5.1-rc.2 -> 1.5.1); a release is already released.
+    release drops the prerelease (1.5.1-rc.2 -> 1.5.1); on a release it is a ValueError.
     Every bump drops build metadata: it describes one build, not the next.
     """
     if part not in BUMP_PARTS:
@@ -99,18 +100,20 @@ def latest(versions: Iterable[str], *, include_prerelease: bool = True) -> str |
 
 
 def validate_name_pattern(pattern: str) -> None:
-    """Reject an AMI name pattern that cannot produce valid, distinct names for each version."""
+    """Reject an AMI name pattern that cannot give valid, distinct names to every version.
+
+    Messages are predicates that read after the pattern (config errors print `'PATTERN' MESSAGE`).
+    """
     try:
         fields = list(string.Formatter().parse(pattern))
     except ValueError as exc:
-        raise ValueError(f"name pattern {pattern!r}: {exc}") from None
+        raise ValueError(f"is not a valid pattern ({exc})") from None
     seen: set[str] = set()
     for literal, field, spec, conversion in fields:
         for char in literal:
             if char not in _AMI_NAME_CHARS:
                 raise ValueError(
-                    f"name pattern {pattern!r}: character {char!r} is not allowed in AMI names "
-                    f"(allowed: {_AMI_NAME_CHARS_TEXT})"
+                    f"contains {char!r}, which AMI names may not (allowed: {_AMI_NAME_CHARS_TEXT})"
                 )
         if field is None:
             continue
@@ -118,13 +121,11 @@ def validate_name_pattern(pattern: str) -> None:
             shown = "{" + field + (f"!{conversion}" if conversion else "")
             shown += (f":{spec}" if spec else "") + "}"
             raise ValueError(
-                f"name pattern {pattern!r}: unknown placeholder {shown} "
-                "(allowed: {image}, {version})"
+                f"has an unknown placeholder {shown} (allowed: {{image}}, {{version}})"
             )
         seen.add(field)
     if "version" not in seen:
-        # Without it every version of an image gets the same name, and AWS refuses duplicates.
-        raise ValueError(f"name pattern {pattern!r}: must contain {{version}}")
+        raise ValueError("must contain {version}, or every version of an image gets the same name")
 
 
 def ami_name(pattern: str, image: str, version: str) -> str:
@@ -164,6 +165,11 @@ def set_version(config_path: Path, image: str, new_version: str) -> str:
     tomlkit edits the one value in place, so comments, ordering, quoting and layout survive,
     and the file is replaced atomically so a crash never leaves half a config.
     """
+    # Imported here: config loading imports this module and should not pay for tomlkit.
+    import tomlkit  # noqa: PLC0415
+    from tomlkit.exceptions import TOMLKitError  # noqa: PLC0415
+    from tomlkit.items import String  # noqa: PLC0415
+
     label = _label(config_path)
     where = f"{label}: images.{image}"
     if not semver.Version.is_valid(new_version):
@@ -195,7 +201,6 @@ def set_version(config_path: Path, image: str, new_version: str) -> str:
 
     # Keep the old quoting ('...' vs "..."); SemVer characters need no escaping in any of them.
     table["version"] = String.from_raw(new_version, type_=old.type)
-    atomic.write_text(target, tomlkit.dumps(doc))
-    # mkstemp creates the replacement 0600; the config keeps the permissions it had.
-    target.chmod(mode & 0o7777)
+    # The replacement keeps the config's permissions (mkstemp would leave it 0600).
+    atomic.write_bytes(target, tomlkit.dumps(doc).encode("utf-8"), mode=mode & 0o7777)
     return old.unwrap()

@@ -32,6 +32,8 @@ class BuiltImage:
     version: str
     amis: Mapping[str, str]  # region -> AMI id
     config: ImageConfig
+    # packerpy:* tags recording how it was built (git, base AMI, fingerprint, packer, time).
+    provenance: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ def desired_tags(built: BuiltImage) -> dict[str, str]:
     return {
         f"{TAG_PREFIX}image": built.image,
         f"{TAG_PREFIX}version": built.version,
+        **built.provenance,
         **built.config.tags,
     }
 

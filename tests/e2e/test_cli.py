@@ -68,12 +68,28 @@ def test_init_validate_build_creates_a_tagged_ami(aws: str, project: Path) -> No
     ami = data["amis"]["us-east-1"]
 
     image = ec2(aws).describe_images(ImageIds=[ami])["Images"][0]
-    want = {"packerpy:image": "web", "packerpy:version": "0.1.0", "team": "platform"}
-    assert {t["Key"]: t["Value"] for t in image["Tags"]} == want
+    want = {
+        "packerpy:image": "web",
+        "packerpy:version": "0.1.0",
+        "team": "platform",
+        "packerpy:base-ami": data["base_ami"],
+        "packerpy:base-ami-name": "ubuntu/images/hvm-ssd/ubuntu-trusty-14.04-amd64-server-20170727",
+        "packerpy:fingerprint": data["fingerprint"],
+        "packerpy:git-sha": "none",
+        "packerpy:git-dirty": "false",
+        "packerpy:packer-version": "1.6.6",
+    }
+    tags = {t["Key"]: t["Value"] for t in image["Tags"]}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", tags.pop("packerpy:built-at"))
+    assert tags == want
+    assert re.fullmatch(r"[0-9a-f]{64}", data["fingerprint"])
+    assert data["skipped"] is False
     assert image["Name"] == "web-0.1.0"
     snapshot = image["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"]
     snap = ec2(aws).describe_snapshots(SnapshotIds=[snapshot])["Snapshots"][0]
-    assert {t["Key"]: t["Value"] for t in snap["Tags"]} == want
+    snap_tags = {t["Key"]: t["Value"] for t in snap["Tags"]}
+    snap_tags.pop("packerpy:built-at")
+    assert snap_tags == want
 
     run_dir = Path(data["run_dir"])
     assert run_dir.parent == project / ".packerpy" / "runs"
@@ -91,24 +107,31 @@ def test_init_validate_build_creates_a_tagged_ami(aws: str, project: Path) -> No
     assert packer_leftovers(aws) == {"instances": [], "key_pairs": [], "security_groups": []}
 
 
-SLOW_BUILD = """
+LOCAL_STEP_BUILD = """
 build {
   name    = {{ name | hcl }}
   sources = [{{ ("source.amazon-ebs." ~ name) | hcl }}]
 
   provisioner "shell-local" {
-    inline = ["echo baking-now", "sleep 60"]
+    inline = COMMANDS
   }
 }
 """
 
 
-def test_ctrl_c_mid_bake_exits_130_and_cleans_up(aws: str, project: Path) -> None:
+def use_local_step(project: Path, commands: str) -> None:
+    """A project template: the built-in source, and a build that runs `commands` locally."""
     builtin = (resources.builtin("hcl_templates") / "amazon-ebs.pkr.hcl.j2").read_text()
-    slow = builtin[: builtin.index("build {")] + SLOW_BUILD.lstrip()
-    (project / "hcl_templates" / "slow.pkr.hcl.j2").write_text(slow)
+    build = LOCAL_STEP_BUILD.lstrip().replace("COMMANDS", commands)
+    (project / "hcl_templates" / "local.pkr.hcl.j2").write_text(
+        builtin[: builtin.index("build {")] + build
+    )
     config = project / "packerpy.toml"
-    config.write_text(config.read_text().replace('template = "amazon-ebs"', 'template = "slow"'))
+    config.write_text(config.read_text().replace('template = "amazon-ebs"', 'template = "local"'))
+
+
+def test_ctrl_c_mid_bake_exits_130_and_cleans_up(aws: str, project: Path) -> None:
+    use_local_step(project, '["echo baking-now", "sleep 60"]')
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "packerpy", "build", "web"],
@@ -190,6 +213,19 @@ def test_missing_packer_exit_5(project: Path) -> None:
 
 
 def test_failed_bake_exit_6_and_is_recorded(aws: str, project: Path) -> None:
+    use_local_step(project, '["echo provisioning", "exit 3"]')
+    done = run_cli("build", "web", "--json", cwd=project)
+    assert done.returncode == 6
+    result = envelope(done)
+    assert result["ok"] is False and result["exit_code"] == 6
+    assert result["messages"][0].startswith("packer build failed (exit 1): ")
+    assert "non-zero exit status: 3" in result["messages"][0]
+    (record,) = (project / ".packerpy" / "runs").glob("*/result.json")
+    assert json.loads(record.read_text())["exit_code"] == 6
+    assert packer_leftovers(aws) == {"instances": [], "key_pairs": [], "security_groups": []}
+
+
+def test_missing_base_ami_is_caught_before_packer(aws: str, project: Path) -> None:
     config = project / "packerpy.toml"
     text = config.read_text()
     start = text.index("[images.web.base.filter]")
@@ -197,14 +233,13 @@ def test_failed_bake_exit_6_and_is_recorded(aws: str, project: Path) -> None:
     config.write_text(
         text[:start] + '[images.web.base]\nami = "ami-0123456789abcdef0"\n\n' + text[end:]
     )
-    done = run_cli("build", "web", "--json", cwd=project)
-    assert done.returncode == 6
-    result = envelope(done)
-    assert result["ok"] is False and result["exit_code"] == 6
-    assert result["messages"][0].startswith("packer build failed (exit 1): ")
-    assert "ami-0123456789abcdef0" in done.stderr
-    (record,) = (project / ".packerpy" / "runs").glob("*/result.json")
-    assert json.loads(record.read_text())["exit_code"] == 6
+    done = run_cli("build", "web", cwd=project)
+    assert done.returncode == 8
+    assert done.stderr.startswith(
+        "packerpy: error: aws us-east-1: describe base AMI ami-0123456789abcdef0 failed: "
+        "InvalidAMIID.NotFound"
+    )
+    assert not list((project / ".packerpy" / "runs").glob("*/packer.log")), "packer must not run"
 
 
 def test_render_writes_what_would_run(aws: str, project: Path) -> None:

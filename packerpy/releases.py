@@ -1,0 +1,118 @@
+"""Release questions about images: which versions exist, what comes next, what is outdated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from packerpy import catalog, versioning
+from packerpy.aws import AwsClients
+from packerpy.config import AwsSettings, Project, image_regions
+from packerpy.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class VersionShow:
+    image: str
+    configured: str
+    latest_published: str | None
+    configured_is_published: bool
+    next: dict[str, str]  # bump part -> the version it would give
+
+
+@dataclass(frozen=True)
+class BumpResult:
+    image: str
+    old: str
+    new: str
+    config: str
+
+
+@dataclass(frozen=True)
+class ImageList:
+    image: str
+    versions: tuple[catalog.Published, ...]
+
+
+@dataclass(frozen=True)
+class Outdated:
+    image: str
+    version: str
+    built_on: str  # base AMI the latest version was built from
+    current_base: str  # what the base filter selects now
+    current_base_name: str
+
+
+@dataclass(frozen=True)
+class OutdatedResult:
+    outdated: tuple[Outdated, ...]
+    up_to_date: tuple[str, ...]
+    not_checked: dict[str, str] = field(default_factory=dict)  # image -> why
+
+
+def _published(project: Project, settings: AwsSettings, name: str) -> list[catalog.Published]:
+    image = project.image(name)
+    return catalog.published(AwsClients(settings), name, image_regions(image, settings.region))
+
+
+def show(project: Project, settings: AwsSettings, name: str) -> VersionShow:
+    image = project.image(name)
+    versions = [p.version for p in _published(project, settings, name)]
+    following = {}
+    for part in versioning.BUMP_PARTS:
+        try:
+            following[part] = versioning.bump(image.version, part, token=image.prerelease_token)
+        except ValueError:  # `release` of a version that is already a release
+            continue
+    return VersionShow(
+        image=name,
+        configured=image.version,
+        latest_published=versioning.latest(versions),
+        configured_is_published=image.version in versions,
+        next=following,
+    )
+
+
+def bump(project: Project, name: str, part: str) -> BumpResult:
+    """Rewrite the image's version in packerpy.toml (comments and layout kept, atomic)."""
+    image = project.image(name)
+    try:
+        new = versioning.bump(image.version, part, token=image.prerelease_token)
+    except ValueError as exc:
+        raise ConfigError(f"version bump {name} {part}: {exc}") from None
+    old = versioning.set_version(project.path, name, new)
+    return BumpResult(image=name, old=old, new=new, config=project.label)
+
+
+def list_images(project: Project, settings: AwsSettings, name: str) -> ImageList:
+    return ImageList(image=name, versions=tuple(_published(project, settings, name)))
+
+
+def outdated(project: Project, settings: AwsSettings) -> OutdatedResult:
+    """Images whose latest version was built on an older base than their filter selects now."""
+    aws = AwsClients(settings)
+    found, fresh, skipped = [], [], {}
+    for name in sorted(project.config.images):
+        image = project.image(name)
+        if image.base.filter is None:
+            skipped[name] = f"base is pinned to {image.base.ami}"
+            continue
+        regions = image_regions(image, settings.region)
+        versions = catalog.published(aws, name, regions)
+        if not versions:
+            skipped[name] = "no published version"
+            continue
+        latest = versions[-1]
+        now = catalog.resolve_base(aws, name, image, regions[0])
+        if latest.base_ami == now.id:
+            fresh.append(name)
+        else:
+            found.append(
+                Outdated(
+                    image=name,
+                    version=latest.version,
+                    built_on=latest.base_ami or "unknown",
+                    current_base=now.id,
+                    current_base_name=now.name,
+                )
+            )
+    return OutdatedResult(outdated=tuple(found), up_to_date=tuple(fresh), not_checked=skipped)
