@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from packerpy import provenance
+
+BASE = {
+    "template": 'source "amazon-ebs" "web" {}\n',
+    "assets": {"scripts/00-harden.sh": b"#!/bin/sh\necho hi\n"},
+    "variables": {"release": "a", "replicas": 3},
+    "base_ami": "ami-0b0b0b0b0b0b0b0b0",
+    "packer_version": "1.6.6",
+}
+
+
+def fp(**changes: object) -> str:
+    return provenance.fingerprint(**{**BASE, **changes})  # type: ignore[arg-type]
+
+
+def test_same_inputs_same_fingerprint() -> None:
+    assert fp() == fp()
+    assert fp(variables={"replicas": 3, "release": "a"}) == fp()  # key order does not matter
+
+
+@given(st.sampled_from(sorted(BASE)), st.integers(min_value=0, max_value=10_000))
+def test_any_changed_byte_changes_the_fingerprint(field: str, position: int) -> None:
+    value = BASE[field]
+    if isinstance(value, str):
+        i = position % len(value)
+        changed: object = value[:i] + chr(ord(value[i]) ^ 1) + value[i + 1 :]
+    elif isinstance(value, dict) and field == "assets":
+        data = value["scripts/00-harden.sh"]
+        i = position % len(data)
+        changed = {"scripts/00-harden.sh": data[:i] + bytes([data[i] ^ 1]) + data[i + 1 :]}
+    else:
+        changed = {**value, "release": "a" + str(position)}
+    assert fp(**{field: changed}) != fp()
+
+
+def test_parts_cannot_run_into_each_other() -> None:
+    assert fp(template="ab", base_ami="c") != fp(template="a", base_ami="bc")
+    assert fp(assets={"a": b"x", "b": b""}) != fp(assets={"a": b"", "b": b"x"})
+
+
+def test_git_state(tmp_path: Path) -> None:
+    assert provenance.git_state(tmp_path) == provenance.GitState(sha="none", dirty=False)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "f").write_text("x")
+    subprocess.run([*git, "add", "f"], cwd=tmp_path, check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], cwd=tmp_path, check=True)
+    clean = provenance.git_state(tmp_path)
+    assert len(clean.sha) == 40 and not clean.dirty
+    (tmp_path / "f").write_text("y")
+    assert provenance.git_state(tmp_path) == provenance.GitState(sha=clean.sha, dirty=True)
