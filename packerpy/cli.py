@@ -243,7 +243,13 @@ def build(
     on_event, close = _progress(err)
     try:
         result = pipeline.build(
-            project, image, settings, on_event=on_event, timeout=timeout, force_bake=force_bake
+            project,
+            image,
+            settings,
+            on_event=on_event,
+            timeout=timeout,
+            force_bake=force_bake,
+            progress=lambda line: err.print(escape(line)),
         )
     finally:
         close()
@@ -260,6 +266,43 @@ def build(
         detail = "; ".join(step.actions) if step.actions else "already converged"
         lines.append(f"  step {step.step}: {detail}")
     lines.append(f"  run record: {result.run_dir}")
+    _emit(result, lines)
+
+
+@app.command()
+def publish(
+    image: Annotated[str, typer.Argument(help="Image.")],
+    version: Annotated[str, typer.Argument(help="Published version to converge.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only print what would change.")
+    ] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Remove shares the config no longer lists.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Converge an existing version to the config: copies, shares, tags, deprecation."""
+    _start("publish", as_json)
+    from packerpy import pipeline  # noqa: PLC0415
+
+    project = _project()
+    result = pipeline.publish(
+        project,
+        _settings(project),
+        image,
+        version,
+        dry_run=dry_run,
+        prune=prune,
+        progress=lambda line: err.print(escape(line)),
+    )
+    mode = "dry run: " if dry_run else ""
+    lines = [
+        f"{image} {version}: {mode}{len(result.mutating)} mutating of {result.calls} AWS calls, "
+        f"{len(result.amis)} region(s)",
+        *(f"  {step.step}: {a}" for step in result.steps for a in step.actions),
+    ]
+    if len(lines) == 1:
+        lines.append("  already converged")
     _emit(result, lines)
 
 

@@ -143,6 +143,8 @@ class Share(_Frozen):
     accounts: tuple[AccountId, ...] = ()
     org_arns: tuple[OrgArn, ...] = ()
     ou_arns: tuple[OuArn, ...] = ()
+    # Launch permission for everyone (Group=all); refused unless the image sets allow_public.
+    public: bool = False
 
 
 class Communicator(_Frozen):
@@ -194,8 +196,13 @@ class ImageConfig(_Frozen):
     variables: dict[VarName, VarValue] = Field(default_factory=dict)
     provisioners: tuple[ProvisionerRef, ...] = ()
     communicator: Communicator = Communicator()
-    # Post-processing steps, run in this order after a successful bake.
-    steps: tuple[Name, ...] = ("tag",)
+    # Post-processing steps, run in this order after a bake and by `packerpy publish`.
+    steps: tuple[Name, ...] = ("copy", "share", "tag", "deprecate")
+    # Deprecate each version this long after it was created (e.g. 180d, 26w, 12h).
+    deprecate_after: (
+        Annotated[str, _pattern(r"[1-9]\d*[hdw]", "a duration like 180d, 26w or 12h")] | None
+    ) = None
+    allow_public: bool = False
     # AMI names: {image} and {version} ('+build' metadata becomes '_', as AWS forbids '+').
     ami_name_pattern: Annotated[str, AfterValidator(_name_pattern)] = "{image}-{version}"
     # `packerpy version bump IMAGE prerelease` counts up TOKEN.1, TOKEN.2, ...
@@ -213,6 +220,11 @@ class ImageConfig(_Frozen):
             raise ValueError(
                 "provisioners need a communicator: set communicator.type = 'ssh' "
                 "(communicator 'none' cannot run scripts on the instance)"
+            )
+        if self.share.public and not self.allow_public:
+            raise ValueError(
+                "share.public: anyone could launch this AMI; set allow_public = true "
+                "if that is intended"
             )
         shared = self.share.accounts or self.share.org_arns or self.share.ou_arns
         if self.encrypt and shared and not self.kms_key_ids:

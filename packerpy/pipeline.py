@@ -184,6 +184,7 @@ def build(
     on_event: Callable[[Event], None] = lambda _event: None,
     timeout: float | None = None,
     force_bake: bool = False,
+    progress: Callable[[str], None] = lambda _line: None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> BuildResult:
     """Bake `name` with the real packer, then run its post-processing steps.
@@ -241,6 +242,7 @@ def build(
                 amis=same.amis,
                 config=image,
                 provenance=same.provenance(),
+                regions=regions,
             )
             reason = (
                 f"inputs unchanged: {name} {same.version} ({', '.join(same.amis.values())}) "
@@ -264,14 +266,19 @@ def build(
             with _timed(timings, "bake"):
                 amis = _bake(info, files, on_event=on_event, timeout=timeout)
             built = steps.BuiltImage(
-                image=name, version=image.version, amis=amis, config=image, provenance=tags
+                image=name,
+                version=image.version,
+                amis=amis,
+                config=image,
+                provenance=tags,
+                regions=regions,
             )
             reason = None
         record["amis"] = dict(built.amis)
-        results = []
         with _timed(timings, "steps"):
-            for step in planned:
-                results.append(step.run(steps.StepContext(built=built, aws=aws)))
+            built, results = steps.run_all(
+                planned, steps.StepContext(built=built, aws=aws, progress=progress)
+            )
         result = BuildResult(
             image=name,
             version=built.version,
@@ -292,3 +299,66 @@ def build(
     record.update(ok=True, exit_code=0, **dataclasses.asdict(result))
     runs.write_result(run_dir, record)
     return result
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    image: str
+    version: str
+    amis: dict[str, str]
+    dry_run: bool
+    prune: bool
+    steps: tuple[steps.StepResult, ...]
+    # Every AWS call publish made, and those that changed something (region, operation).
+    calls: int
+    mutating: tuple[tuple[str, str], ...]
+
+
+def publish(
+    project: Project,
+    settings: AwsSettings,
+    name: str,
+    version: str,
+    *,
+    dry_run: bool = False,
+    prune: bool = False,
+    progress: Callable[[str], None] = lambda _line: None,
+) -> PublishResult:
+    """Converge an existing version to the config: copies, shares, tags, deprecation.
+
+    Idempotent: on a converged version it makes no mutating call. With `dry_run` it only plans.
+    """
+    image = project.image(name)
+    planned = steps.resolve(image.steps, where=f"{project.label}: images.{name}.steps")
+    regions = image_regions(image, settings.region)
+    aws = AwsClients(settings)
+    existing = catalog.published(aws, name, regions)
+    found = next((p for p in existing if p.version == version), None)
+    if found is None:
+        known = ", ".join(p.version for p in existing) or "none"
+        raise PackerpyError(
+            f"{name} {version}: not published in {', '.join(regions)} (published: {known}); "
+            f"bake it first: packerpy build {name}"
+        )
+    built = steps.BuiltImage(
+        image=name,
+        version=version,
+        amis=found.amis,
+        config=image,
+        provenance=found.provenance(),
+        regions=regions,
+    )
+    context = steps.StepContext(
+        built=built, aws=aws, dry_run=dry_run, prune=prune, progress=progress
+    )
+    built, results = steps.run_all(planned, context)
+    return PublishResult(
+        image=name,
+        version=version,
+        amis=dict(built.amis),
+        dry_run=dry_run,
+        prune=prune,
+        steps=tuple(results),
+        calls=len(aws.log.calls),
+        mutating=tuple(aws.log.mutating),
+    )

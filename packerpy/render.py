@@ -109,14 +109,13 @@ def builtin_variables(name: str, image: ImageConfig) -> dict[str, object]:
 
 
 def _check_capabilities(project: Project, name: str, image: ImageConfig, info: PackerInfo) -> None:
-    if info.amazon_plugin_options:
-        return
+    if info.amazon_plugin_options or "share" in image.steps:
+        return  # the share step grants org and OU permissions after the bake
     for key in ("org_arns", "ou_arns"):
         if getattr(image.share, key):
             raise ConfigError(
                 f"{project.label}: images.{name}.share.{key}: needs packer >= 1.7 "
-                f"(found {info.version_text}); packer {info.version_text} can share with "
-                "accounts only"
+                f"(found {info.version_text}) or the share step in images.{name}.steps"
             )
 
 

@@ -26,7 +26,8 @@ template = "amazon-ebs"          # hcl_templates/amazon-ebs.pkr.hcl.j2 here, els
 instance_type = "t3.micro"
 regions = ["us-east-1"]          # the first is the build region; packer copies to the rest
 tags = {{ team = "platform" }}
-steps = ["tag"]
+steps = ["copy", "share", "tag", "deprecate"]   # run in this order after each bake
+# deprecate_after = "180d"       # schedule each version's deprecation
 
 # The newest matching AMI of these owners (or set `ami = "ami-..."` instead of a filter).
 [images.{name}.base.filter]

@@ -34,7 +34,8 @@ def test_minimal_config_has_safe_defaults(tmp_path: Path) -> None:
     project = config.load(write(tmp_path, MINIMAL))
     image = project.image("web")
     assert image.template == "amazon-ebs"
-    assert image.steps == ("tag",)
+    assert image.steps == ("copy", "share", "tag", "deprecate")
+    assert image.deprecate_after is None and not image.allow_public
     assert image.communicator.type == "none"
     assert config.image_regions(image, project.config.aws.region) == ("us-east-1",)
     assert project.root == tmp_path.resolve()

@@ -134,13 +134,15 @@ def test_plugin_block_only_from_packer_1_7(tmp_path: Path) -> None:
 def test_org_sharing_needs_packer_1_7(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     org = "arn:aws:organizations::111122223333:organization/o-abc123def4"
-    text = MINIMAL + f'share = {{ org_arns = ["{org}"] }}\n'
+    text = MINIMAL + f'share = {{ org_arns = ["{org}"] }}\nsteps = ["tag"]\n'
     with pytest.raises(ConfigError) as info:
         rendered(tmp_path, text, info=V1_6)
     assert info.value.message == (
-        "packerpy.toml: images.web.share.org_arns: needs packer >= 1.7 (found 1.6.6); "
-        "packer 1.6.6 can share with accounts only"
+        "packerpy.toml: images.web.share.org_arns: needs packer >= 1.7 (found 1.6.6) "
+        "or the share step in images.web.steps"
     )
+    with_share_step = text.replace('steps = ["tag"]', 'steps = ["share", "tag"]')
+    assert "ami_org_arns" not in rendered(tmp_path, with_share_step, info=V1_6).text
     assert re.search(
         f'\n  ami_org_arns += \\["{org}"\\]\n', rendered(tmp_path, text, info=V1_9).text
     )

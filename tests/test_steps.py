@@ -133,7 +133,7 @@ def test_registry_rejects_unknown_and_non_steps(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(ConfigError) as info:
         base.resolve(["tag", "tagg"], where="packerpy.toml: images.web.steps")
     assert info.value.message == (
-        "packerpy.toml: images.web.steps[1]: 'tagg' is not a known step (known: bad, tag)"
+        "packerpy.toml: images.web.steps[1]: 'tagg' is not a known step (known: bad, copy, deprecate, share, tag)"
     )
     with pytest.raises(
         ConfigError, match=r"steps\[0\]: 'bad' does not implement the step protocol"

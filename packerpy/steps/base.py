@@ -12,16 +12,19 @@ Third-party steps register under the entry-point group `packerpy.steps`:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from packerpy.aws import AwsClients
 from packerpy.config import ImageConfig
 from packerpy.errors import ConfigError
 
 ENTRY_POINT_GROUP = "packerpy.steps"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,8 @@ class BuiltImage:
     config: ImageConfig
     # packerpy:* tags recording how it was built (git, base AMI, fingerprint, packer, time).
     provenance: Mapping[str, str] = field(default_factory=dict)
+    # Where the image should exist (config regions, else the AWS region in effect).
+    regions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,9 @@ class StepContext:
     built: BuiltImage
     aws: AwsClients
     dry_run: bool = False
+    # Remove what the config no longer asks for (e.g. dropped shares) instead of reporting it.
+    prune: bool = False
+    progress: Callable[[str], None] = lambda _line: None
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,32 @@ class StepResult:
     actions: tuple[str, ...] = ()
     dry_run: bool = False
     data: Mapping[str, Any] = field(default_factory=dict)
+    # Set by steps that add regions (copy): region -> AMI after the step, for the steps after it.
+    amis: Mapping[str, str] | None = None
+
+
+MAX_REGION_WORKERS = 8
+
+
+def per_region(regions: Sequence[str], work: Callable[[str], T]) -> list[T]:
+    """Run `work` for each region concurrently (bounded), results in the regions' order."""
+    if len(regions) <= 1:
+        return [work(region) for region in regions]
+    with ThreadPoolExecutor(max_workers=min(MAX_REGION_WORKERS, len(regions))) as pool:
+        return list(pool.map(work, regions))
+
+
+def run_all(steps: Sequence[Step], ctx: StepContext) -> tuple[BuiltImage, list[StepResult]]:
+    """Run steps in order; a step that changes where the image exists updates the rest's input."""
+    results = []
+    for step in steps:
+        result = step.run(ctx)
+        results.append(result)
+        if result.amis is not None:
+            ctx = dataclasses.replace(
+                ctx, built=dataclasses.replace(ctx.built, amis=dict(result.amis))
+            )
+    return ctx.built, results
 
 
 @runtime_checkable
@@ -61,9 +95,13 @@ class Step(Protocol):
 
 
 def _builtin() -> dict[str, type[Step]]:
-    from packerpy.steps.tag import TagStep  # noqa: PLC0415 - avoid a cycle at import
+    # Imported here: the step modules import this one.
+    from packerpy.steps.copy import CopyStep  # noqa: PLC0415
+    from packerpy.steps.deprecate import DeprecateStep  # noqa: PLC0415
+    from packerpy.steps.share import ShareStep  # noqa: PLC0415
+    from packerpy.steps.tag import TagStep  # noqa: PLC0415
 
-    return {TagStep.name: TagStep}
+    return {step.name: step for step in (CopyStep, ShareStep, TagStep, DeprecateStep)}
 
 
 def available() -> dict[str, type[Step]]:

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, ClassVar
 from packerpy.aws import translated
 from packerpy.config import TAG_PREFIX
 from packerpy.errors import AwsError
-from packerpy.steps.base import BuiltImage, StepContext, StepResult
+from packerpy.steps.base import BuiltImage, StepContext, StepResult, per_region
 
 if TYPE_CHECKING:
-    from mypy_boto3_ec2.type_defs import TagTypeDef
+    from mypy_boto3_ec2.type_defs import ImageTypeDef, TagTypeDef
 
 
 def desired_tags(built: BuiltImage) -> dict[str, str]:
@@ -32,38 +32,47 @@ def _missing(have: Sequence[TagTypeDef] | None, want: dict[str, str]) -> bool:
     return any(current.get(key) != value for key, value in want.items())
 
 
+def snapshot_ids(image: ImageTypeDef) -> list[str]:
+    return [
+        bdm["Ebs"]["SnapshotId"]
+        for bdm in image.get("BlockDeviceMappings", [])
+        if "Ebs" in bdm and "SnapshotId" in bdm["Ebs"]
+    ]
+
+
+def describe(ctx: StepContext, region: str, ami: str) -> ImageTypeDef:
+    with translated(f"describe {ami}", region):
+        images = ctx.aws.ec2(region).describe_images(ImageIds=[ami])["Images"]
+    if not images:
+        raise AwsError(f"aws {region}: {ami} does not exist")
+    return images[0]
+
+
 class TagStep:
     name: ClassVar[str] = "tag"
 
     def run(self, ctx: StepContext) -> StepResult:
         want = desired_tags(ctx.built)
-        actions: list[str] = []
-        for region, ami in ctx.built.amis.items():
+
+        def converge(region: str) -> str | None:
+            ami = ctx.built.amis[region]
             ec2 = ctx.aws.ec2(region)
-            with translated(f"describe {ami}", region):
-                images = ec2.describe_images(ImageIds=[ami])["Images"]
-            if not images:
-                raise AwsError(f"aws {region}: {ami} does not exist")
-            image = images[0]
-            snapshots = [
-                bdm["Ebs"]["SnapshotId"]
-                for bdm in image.get("BlockDeviceMappings", [])
-                if "Ebs" in bdm and "SnapshotId" in bdm["Ebs"]
-            ]
+            image = describe(ctx, region, ami)
             stale = [ami] if _missing(image.get("Tags"), want) else []
-            if snapshots:
+            if snapshots := snapshot_ids(image):
                 with translated(f"describe snapshots of {ami}", region):
                     found = ec2.describe_snapshots(SnapshotIds=snapshots)["Snapshots"]
                 stale += [s["SnapshotId"] for s in found if _missing(s.get("Tags"), want)]
             if not stale:
-                continue
-            actions.append(f"{region}: tag {', '.join(stale)}")
-            if ctx.dry_run:
-                continue
-            with translated(f"tag {', '.join(stale)}", region):
-                ec2.create_tags(
-                    Resources=stale, Tags=[{"Key": k, "Value": v} for k, v in want.items()]
-                )
+                return None
+            if not ctx.dry_run:
+                with translated(f"tag {', '.join(stale)}", region):
+                    ec2.create_tags(
+                        Resources=stale, Tags=[{"Key": k, "Value": v} for k, v in want.items()]
+                    )
+            return f"{region}: tag {', '.join(stale)}"
+
+        actions = [a for a in per_region(list(ctx.built.amis), converge) if a]
         return StepResult(
             step=self.name,
             changed=bool(actions) and not ctx.dry_run,

@@ -1,0 +1,65 @@
+"""Schedule the AMI's deprecation in every region, `deprecate_after` from its creation.
+
+The time is derived from the AMI's own CreationDate (in the first region), not from now, so a
+re-run computes the same time and makes no call. AWS keeps deprecation times to the minute.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar
+
+from packerpy.aws import translated
+from packerpy.steps.base import StepContext, StepResult, per_region
+from packerpy.steps.tag import describe
+
+_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    match = re.fullmatch(r"([1-9]\d*)([hdw])", text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration like 180d, 26w or 12h")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def _parse_time(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    if isinstance(value, str) and value:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    return None
+
+
+class DeprecateStep:
+    name: ClassVar[str] = "deprecate"
+
+    def run(self, ctx: StepContext) -> StepResult:
+        after = ctx.built.config.deprecate_after
+        if after is None or not ctx.built.amis:
+            return StepResult(step=self.name, changed=False, dry_run=ctx.dry_run)
+        first = next(r for r in [*ctx.built.regions, *ctx.built.amis] if r in ctx.built.amis)
+        created = _parse_time(describe(ctx, first, ctx.built.amis[first]).get("CreationDate"))
+        if created is None:
+            created = datetime.now(UTC)
+        at = (created + parse_duration(after)).replace(second=0, microsecond=0)
+
+        def converge(region: str) -> str | None:
+            ami = ctx.built.amis[region]
+            current = _parse_time(describe(ctx, region, ami).get("DeprecationTime"))
+            if current is not None and current.replace(second=0, microsecond=0) == at:
+                return None
+            if not ctx.dry_run:
+                with translated(f"schedule deprecation of {ami}", region):
+                    ctx.aws.ec2(region).enable_image_deprecation(ImageId=ami, DeprecateAt=at)
+            return f"{region}: deprecate {ami} at {at:%Y-%m-%dT%H:%MZ}"
+
+        actions = [a for a in per_region(list(ctx.built.amis), converge) if a]
+        return StepResult(
+            step=self.name,
+            changed=bool(actions) and not ctx.dry_run,
+            actions=tuple(actions),
+            dry_run=ctx.dry_run,
+            data={"deprecate_at": at.isoformat()},
+        )
