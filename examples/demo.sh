@@ -54,30 +54,51 @@ for region, ami in amis.items():
     print(f"{region} {snap} snapshot tags match: {snap_tags == tags}")
 PY
 
-step "7. The example project: two regions, KMS-encrypted, shared with two accounts"
+step "7. Versions are immutable; unchanged inputs are not baked twice"
+set +e
+show packerpy build web; echo "exit code: $?"
+set -e
+show packerpy version bump web patch
+show packerpy build web
+show packerpy images list web
+show packerpy version show web
+
+step "8. The example project: two regions, KMS-encrypted, shared, deprecated after 180 days"
 cp -r "$examples/web" "$work/example" && cd "$work/example"
 sed -n '/^\[images.web\]/,$p' packerpy.toml
 show packerpy build web --json > build.json
-python - build.json <<'PY'
+echo "baked: $(python -c 'import json; print(json.load(open("build.json"))["data"]["amis"])')"
+echo "-- add a third region, then converge the existing version with publish"
+sed -i 's/regions = \["us-east-1", "us-west-2"\]/regions = ["us-east-1", "us-west-2", "eu-west-1"]/; s/"us-west-2" = "alias\/ami-web" }/"us-west-2" = "alias\/ami-web", "eu-west-1" = "alias\/ami-web" }/' packerpy.toml
+show packerpy publish web 1.0.0 --dry-run
+show packerpy publish web 1.0.0
+echo "-- again: a converged version makes no mutating call"
+show packerpy publish web 1.0.0 --json > publish.json
+python - publish.json <<'PY'
 import json, sys, boto3
-amis = json.load(open(sys.argv[1]))["data"]["amis"]
+data = json.load(open(sys.argv[1]))["data"]
+print(f"re-publish: {data['calls']} AWS calls, mutating: {data['mutating']}")
+amis = data["amis"]
 for region, ami in amis.items():
     ec2 = boto3.client("ec2", region_name=region)
+    image = ec2.describe_images(ImageIds=[ami])["Images"][0]
     users = ec2.describe_image_attribute(ImageId=ami, Attribute="launchPermission")["LaunchPermissions"]
-    print(f"{region} {ami} launch permissions: {sorted(p['UserId'] for p in users)}")
+    print(f"{region} {ami} shared with {sorted(p['UserId'] for p in users)}; "
+          f"deprecates {image.get('DeprecationTime')}; fingerprint tag "
+          f"{dict((t['Key'], t['Value']) for t in image['Tags'])['packerpy:fingerprint'][:12]}")
 PY
 
-step "8. Mistakes get one line and a documented exit code"
+step "9. Mistakes get one line and a documented exit code"
 cp packerpy.toml packerpy.toml.good
-sed -i 's/regions = \["us-east-1", "us-west-2"\]/regions = ["us-east-1", "us-wst-2"]/' packerpy.toml
+sed -i 's/"us-east-1", "us-west-2"/"us-east-1", "us-wst-2"/' packerpy.toml
 set +e
 show packerpy validate; echo "exit code: $?"
 mv packerpy.toml.good packerpy.toml
 PACKERPY_PACKER=/nonexistent/packer packerpy build web; echo "exit code: $? (packer not found)"
 set -e
 
-step "9. Run records"
+step "10. Run records"
 ls -1 "$work"/web/.packerpy/runs/*/
 
-step "Done: sandbox started, project scaffolded, validated, rendered, baked, tagged, checked, recorded"
+step "Done: sandbox, scaffold, validate, render, bake, provenance tags, immutable versions, skipped bake, publish (copy, share, tag, deprecate), run records"
 echo "(work directory: $work; the sandbox is stopped on exit)"
