@@ -28,6 +28,13 @@ class Published:
     amis: dict[str, str]  # region -> AMI id
     tags: dict[str, str] = field(default_factory=dict)  # of the AMI in the first region found
     created: str = ""
+    # The full DescribeImages entries, region -> image: steps reuse them instead of asking again.
+    descriptions: Mapping[str, Any] = field(
+        default_factory=dict, compare=False, repr=False, metadata={"json": False}
+    )
+
+    def image_cache_seed(self) -> dict[tuple[str, str], Any]:
+        return {(region, self.amis[region]): image for region, image in self.descriptions.items()}
 
     @property
     def fingerprint(self) -> str | None:
@@ -74,6 +81,7 @@ def published(aws: AwsClients, image: str, regions: Iterable[str]) -> list[Publi
     amis: dict[str, dict[str, str]] = {}
     tags: dict[str, dict[str, str]] = {}
     created: dict[str, str] = {}
+    descriptions: dict[str, dict[str, Any]] = {}
     for region, images in per_region:
         for ami in images:
             ami_tags = _tags(ami)
@@ -82,11 +90,18 @@ def published(aws: AwsClients, image: str, regions: Iterable[str]) -> list[Publi
             if not versioning.is_version(version) or ami.get("State") in {"deregistered", "failed"}:
                 continue
             amis.setdefault(version, {})[region] = ami["ImageId"]
+            descriptions.setdefault(version, {})[region] = ami
             tags.setdefault(version, ami_tags)
             stamp = str(ami.get("CreationDate", ""))
             created[version] = min(filter(None, (created.get(version), stamp)), default="")
     return [
-        Published(version=v, amis=amis[v], tags=tags[v], created=created[v])
+        Published(
+            version=v,
+            amis=amis[v],
+            tags=tags[v],
+            created=created[v],
+            descriptions=descriptions[v],
+        )
         for v in versioning.sort_versions(amis)
     ]
 

@@ -77,7 +77,11 @@ def _start(command: str, as_json: bool) -> None:
 
 def _jsonable(value: Any) -> Any:  # noqa: ANN401 - converts arbitrary result trees
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: _jsonable(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.metadata.get("json", True)  # internal data (e.g. raw AWS responses) stays out
+        }
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -235,7 +235,9 @@ def build(
             )
         record.update(fingerprint=fp, base_ami=base.id)
         same = next((p for p in reversed(existing) if p.fingerprint == fp), None)
+        seed: dict[tuple[str, str], Any] = {}
         if same is not None and not force_bake:
+            seed = same.image_cache_seed()
             built = steps.BuiltImage(
                 image=name,
                 version=same.version,
@@ -276,9 +278,10 @@ def build(
             reason = None
         record["amis"] = dict(built.amis)
         with _timed(timings, "steps"):
-            built, results = steps.run_all(
-                planned, steps.StepContext(built=built, aws=aws, progress=progress)
+            context = steps.StepContext(
+                built=built, aws=aws, progress=progress, images=steps.ImageCache(aws, seed)
             )
+            built, results = steps.run_all(planned, context)
         result = BuildResult(
             image=name,
             version=built.version,
@@ -349,7 +352,12 @@ def publish(
         regions=regions,
     )
     context = steps.StepContext(
-        built=built, aws=aws, dry_run=dry_run, prune=prune, progress=progress
+        built=built,
+        aws=aws,
+        dry_run=dry_run,
+        prune=prune,
+        progress=progress,
+        images=steps.ImageCache(aws, found.image_cache_seed()),
     )
     built, results = steps.run_all(planned, context)
     return PublishResult(

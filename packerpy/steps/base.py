@@ -13,15 +13,19 @@ Third-party steps register under the entry-point group `packerpy.steps`:
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
-from packerpy.aws import AwsClients
+from packerpy.aws import AwsClients, translated
 from packerpy.config import ImageConfig
-from packerpy.errors import ConfigError
+from packerpy.errors import AwsError, ConfigError
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2.type_defs import ImageTypeDef
 
 ENTRY_POINT_GROUP = "packerpy.steps"
 T = TypeVar("T")
@@ -41,6 +45,36 @@ class BuiltImage:
     regions: tuple[str, ...] = ()
 
 
+class ImageCache:
+    """DescribeImages results shared by the steps of one run, so each AMI is described once.
+
+    A step that changes what a description holds (tags, deprecation time) calls `forget`.
+    """
+
+    def __init__(self, aws: AwsClients, seed: Mapping[tuple[str, str], Any] | None = None) -> None:
+        self._aws = aws
+        self._images: dict[tuple[str, str], Any] = dict(seed or {})
+        self._lock = threading.Lock()
+
+    def get(self, region: str, ami: str) -> ImageTypeDef:
+        with self._lock:
+            cached = self._images.get((region, ami))
+        if cached is not None:
+            image: ImageTypeDef = cached
+            return image
+        with translated(f"describe {ami}", region):
+            found = self._aws.ec2(region).describe_images(ImageIds=[ami])["Images"]
+        if not found:
+            raise AwsError(f"aws {region}: {ami} does not exist")
+        with self._lock:
+            self._images[(region, ami)] = found[0]
+        return found[0]
+
+    def forget(self, region: str, ami: str) -> None:
+        with self._lock:
+            self._images.pop((region, ami), None)
+
+
 @dataclass(frozen=True)
 class StepContext:
     built: BuiltImage
@@ -49,6 +83,13 @@ class StepContext:
     # Remove what the config no longer asks for (e.g. dropped shares) instead of reporting it.
     prune: bool = False
     progress: Callable[[str], None] = lambda _line: None
+    # Defaults to an empty cache over `aws` (set in __post_init__; dataclass defaults cannot
+    # depend on another field).
+    images: ImageCache = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.images is None:
+            object.__setattr__(self, "images", ImageCache(self.aws))
 
 
 @dataclass(frozen=True)

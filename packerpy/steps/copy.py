@@ -14,7 +14,7 @@ from typing import ClassVar
 from packerpy.aws import translated
 from packerpy.errors import AwsError
 from packerpy.steps.base import StepContext, StepResult, per_region
-from packerpy.steps.tag import describe, desired_tags
+from packerpy.steps.tag import desired_tags
 
 WAIT_DELAY_SECONDS = 15
 WAIT_MAX_ATTEMPTS = 240  # an hour: large AMIs copy slowly across regions
@@ -30,7 +30,7 @@ class CopyStep:
             return StepResult(step=self.name, changed=False, dry_run=ctx.dry_run)
         source_region = next((r for r in built.regions if r in built.amis), next(iter(built.amis)))
         source_ami = built.amis[source_region]
-        source = describe(ctx, source_region, source_ami)
+        source = ctx.images.get(source_region, source_ami)
         name = source.get("Name") or f"{built.image}-{built.version}"
         tags = [{"Key": k, "Value": v} for k, v in desired_tags(built).items()]
         config = built.config

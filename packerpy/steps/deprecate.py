@@ -12,7 +12,6 @@ from typing import ClassVar
 
 from packerpy.aws import translated
 from packerpy.steps.base import StepContext, StepResult, per_region
-from packerpy.steps.tag import describe
 
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
@@ -40,19 +39,20 @@ class DeprecateStep:
         if after is None or not ctx.built.amis:
             return StepResult(step=self.name, changed=False, dry_run=ctx.dry_run)
         first = next(r for r in [*ctx.built.regions, *ctx.built.amis] if r in ctx.built.amis)
-        created = _parse_time(describe(ctx, first, ctx.built.amis[first]).get("CreationDate"))
+        created = _parse_time(ctx.images.get(first, ctx.built.amis[first]).get("CreationDate"))
         if created is None:
             created = datetime.now(UTC)
         at = (created + parse_duration(after)).replace(second=0, microsecond=0)
 
         def converge(region: str) -> str | None:
             ami = ctx.built.amis[region]
-            current = _parse_time(describe(ctx, region, ami).get("DeprecationTime"))
+            current = _parse_time(ctx.images.get(region, ami).get("DeprecationTime"))
             if current is not None and current.replace(second=0, microsecond=0) == at:
                 return None
             if not ctx.dry_run:
                 with translated(f"schedule deprecation of {ami}", region):
                     ctx.aws.ec2(region).enable_image_deprecation(ImageId=ami, DeprecateAt=at)
+                ctx.images.forget(region, ami)
             return f"{region}: deprecate {ami} at {at:%Y-%m-%dT%H:%MZ}"
 
         actions = [a for a in per_region(list(ctx.built.amis), converge) if a]

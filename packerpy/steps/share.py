@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from packerpy.aws import translated
 from packerpy.steps.base import StepContext, StepResult, per_region
-from packerpy.steps.tag import describe, snapshot_ids
+from packerpy.steps.tag import snapshot_ids
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2.type_defs import LaunchPermissionTypeDef
@@ -63,7 +63,7 @@ class ShareStep:
                 if not ctx.dry_run:
                     with translated(f"change launch permissions of {ami}", region):
                         ec2.modify_image_attribute(ImageId=ami, LaunchPermission=change)  # type: ignore[arg-type]
-            for snapshot in snapshot_ids(describe(ctx, region, ami)):
+            for snapshot in snapshot_ids(ctx.images.get(region, ami)):
                 actions += self._snapshot(ctx, region, snapshot, accounts)
             return actions
 

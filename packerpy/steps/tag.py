@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, ClassVar
 
 from packerpy.aws import translated
 from packerpy.config import TAG_PREFIX
-from packerpy.errors import AwsError
 from packerpy.steps.base import BuiltImage, StepContext, StepResult, per_region
 
 if TYPE_CHECKING:
@@ -40,14 +39,6 @@ def snapshot_ids(image: ImageTypeDef) -> list[str]:
     ]
 
 
-def describe(ctx: StepContext, region: str, ami: str) -> ImageTypeDef:
-    with translated(f"describe {ami}", region):
-        images = ctx.aws.ec2(region).describe_images(ImageIds=[ami])["Images"]
-    if not images:
-        raise AwsError(f"aws {region}: {ami} does not exist")
-    return images[0]
-
-
 class TagStep:
     name: ClassVar[str] = "tag"
 
@@ -57,7 +48,7 @@ class TagStep:
         def converge(region: str) -> str | None:
             ami = ctx.built.amis[region]
             ec2 = ctx.aws.ec2(region)
-            image = describe(ctx, region, ami)
+            image = ctx.images.get(region, ami)
             stale = [ami] if _missing(image.get("Tags"), want) else []
             if snapshots := snapshot_ids(image):
                 with translated(f"describe snapshots of {ami}", region):
@@ -70,6 +61,7 @@ class TagStep:
                     ec2.create_tags(
                         Resources=stale, Tags=[{"Key": k, "Value": v} for k, v in want.items()]
                     )
+                ctx.images.forget(region, ami)
             return f"{region}: tag {', '.join(stale)}"
 
         actions = [a for a in per_region(list(ctx.built.amis), converge) if a]
