@@ -1,4 +1,4 @@
-"""Claim: packerpy adds well under ~0.6 s to a bake (render, checks, preflight, steps, start-up).
+"""Claim: packerpy's own work per build (start-up, AWS lookup, render, steps) stays near 0.6 s.
 
 Compares `packerpy build` with a raw `packer build` of the very template packerpy rendered,
 against the same moto server, median of several runs each.
