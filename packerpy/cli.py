@@ -26,6 +26,7 @@ from packerpy.errors import (
     EXIT_CONFIG,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
+    EXIT_LINT,
     EXIT_OK,
     EXIT_OUTDATED,
     PackerpyError,
@@ -380,6 +381,50 @@ def outdated(as_json: JsonOption = False) -> None:
     lines += [f"{name}: not checked ({why})" for name, why in found.not_checked.items()]
     code = EXIT_OUTDATED if found.outdated else EXIT_OK
     _emit(found, lines, exit_code=code)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+def lint(as_json: JsonOption = False) -> None:
+    """Secrets (detect-secrets) and policy findings over the project.
+
+    Exits 0 when there are no errors (warnings allowed) and 11 when there are.
+    """
+    _start("lint", as_json)
+    from packerpy import lint as linting  # noqa: PLC0415
+    from packerpy import packer  # noqa: PLC0415
+    from packerpy.errors import PackerMissingError  # noqa: PLC0415
+
+    project = _project()
+    messages: list[str] = []
+    try:
+        info: packer.PackerInfo | None = packer.detect()
+    except PackerMissingError as exc:
+        # Linting needs no packer: only the packer-version rule (PPL002) goes unchecked.
+        info = None
+        messages.append(f"PPL002 not checked: {exc.message}")
+        if not as_json:
+            err.print(escape(messages[-1]))
+    result = linting.lint(project, info)
+    lines = [
+        escape(
+            f"{f.file}{'' if f.line is None else f':{f.line}'}: {f.severity} {f.rule} "
+            f"{f.message} (fix: {f.fix})"
+        )
+        for f in result.findings
+    ]
+    lines.append(
+        f"{result.errors} error(s), {result.warnings} warning(s) in {len(result.scanned)} file(s)"
+    )
+    data = {
+        "findings": result.findings,
+        "scanned": result.scanned,
+        "errors": result.errors,
+        "warnings": result.warnings,
+    }
+    code = EXIT_LINT if result.errors else EXIT_OK
+    _emit(data, lines, messages, exit_code=code)
     if code:
         raise typer.Exit(code)
 

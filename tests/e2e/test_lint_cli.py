@@ -1,0 +1,89 @@
+"""`packerpy lint` through the real command line: exit codes, the JSON envelope, no leaks."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import envelope, run_cli
+
+pytestmark = pytest.mark.e2e
+
+# Built from pieces so this file itself holds no scannable secret.
+AWS_KEY = "AKIA" + "IOSFODNN7EXAMPLE"
+SUMMARY = re.compile(r"(\d+) error\(s\), (\d+) warning\(s\) in (\d+) file\(s\)")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """`packerpy init web` plus encrypt = true: clean (the scaffold alone fails PPL001)."""
+    done = run_cli("init", "web", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    config = tmp_path / "packerpy.toml"
+    config.write_text(
+        config.read_text().replace('version = "0.1.0"\n', 'version = "0.1.0"\nencrypt = true\n')
+    )
+    return tmp_path
+
+
+def test_a_clean_project_exits_0(project: Path) -> None:
+    done = run_cli("lint", cwd=project)
+    assert done.returncode == 0, done.stderr
+    summary = SUMMARY.fullmatch(done.stdout.splitlines()[-1])
+    assert summary is not None, done.stdout
+    # Only PPL002 may warn: it depends on the packer on PATH (1.6 cannot require IMDSv2).
+    assert summary.group(1, 3) == ("0", "2")
+    assert all(" warning PPL002 " in line for line in done.stdout.splitlines()[:-1])
+
+    as_json = run_cli("lint", "--json", cwd=project)
+    assert as_json.returncode == 0, as_json.stderr
+    env = envelope(as_json)
+    assert (env["ok"], env["command"], env["exit_code"]) == (True, "lint", 0)
+    assert env["data"]["errors"] == 0
+    assert env["data"]["scanned"] == ["hcl_templates/README.md", "packerpy.toml"]
+    assert {f["rule"] for f in env["data"]["findings"]} <= {"PPL002"}
+
+
+def test_an_error_exits_11_and_the_secret_never_reaches_the_output(project: Path) -> None:
+    var_file = project / "prod.pkrvars.hcl"
+    var_file.write_text(f'region = "us-east-1"\naccess_key = "{AWS_KEY}"\n')
+
+    done = run_cli("lint", cwd=project)
+    assert done.returncode == 11, done.stderr
+    assert any(
+        line.startswith("prod.pkrvars.hcl:2: error PPS001 possible secret (AWS Access Key")
+        for line in done.stdout.splitlines()
+    )
+    summary = SUMMARY.fullmatch(done.stdout.splitlines()[-1])
+    assert summary is not None
+    assert summary.group(1) == "1"
+
+    as_json = run_cli("lint", "--json", cwd=project)
+    assert as_json.returncode == 11
+    env = envelope(as_json)
+    assert (env["ok"], env["exit_code"], env["data"]["errors"]) == (True, 11, 1)
+    [secret] = [f for f in env["data"]["findings"] if f["rule"] == "PPS001"]
+    assert (secret["file"], secret["line"], secret["severity"]) == ("prod.pkrvars.hcl", 2, "error")
+    assert "prod.pkrvars.hcl" in env["data"]["scanned"]
+
+    for run in (done, as_json):
+        assert AWS_KEY not in run.stdout + run.stderr
+        assert AWS_KEY[4:] not in run.stdout + run.stderr
+
+
+def test_an_invalid_config_is_exit_2(project: Path) -> None:
+    (project / "packerpy.toml").write_text("[images.web\n")
+    done = run_cli("lint", cwd=project)
+    assert done.returncode == 2
+    assert "not valid TOML" in done.stderr
+
+
+def test_without_packer_only_ppl002_goes_unchecked(project: Path) -> None:
+    env = {**os.environ, "PACKERPY_PACKER": str(project / "no-such-packer")}
+    done = run_cli("lint", cwd=project, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith("PPL002 not checked: packer: ")
+    assert done.stdout.splitlines() == ["0 error(s), 0 warning(s) in 2 file(s)"]
