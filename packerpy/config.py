@@ -203,6 +203,12 @@ class ImageConfig(_Frozen):
         Annotated[str, _pattern(r"[1-9]\d*[hdw]", "a duration like 180d, 26w or 12h")] | None
     ) = None
     allow_public: bool = False
+    # Names of environment variables handed to packer as sensitive variables (var.<lowercase>),
+    # read at build time and never written anywhere.
+    secrets: tuple[
+        Annotated[str, _pattern(r"[A-Z_][A-Z0-9_]*", "an environment variable name (A-Z 0-9 _)")],
+        ...,
+    ] = ()
     # AMI names: {image} and {version} ('+build' metadata becomes '_', as AWS forbids '+').
     ami_name_pattern: Annotated[str, AfterValidator(_name_pattern)] = "{image}-{version}"
     # `packerpy version bump IMAGE prerelease` counts up TOKEN.1, TOKEN.2, ...
@@ -232,6 +238,9 @@ class ImageConfig(_Frozen):
                 "share: an AMI encrypted with the default EBS key cannot be shared; "
                 "set kms_key_ids (a customer-managed key per region)"
             )
+        secret_vars = {secret.lower() for secret in self.secrets}
+        if clash := sorted(secret_vars & (RESERVED_VARIABLES | set(self.variables))):
+            raise ValueError(f"secrets: {clash[0].upper()!r} collides with variable {clash[0]!r}")
         if reserved := sorted(RESERVED_VARIABLES.intersection(self.variables)):
             raise ValueError(f"variables: {reserved[0]!r} is reserved for packerpy's own use")
         if len(set(self.steps)) != len(self.steps):

@@ -56,9 +56,11 @@ class PackerInfo:
         return self.version >= PLUGINS_SINCE
 
 
-def environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+def environment(
+    base: Mapping[str, str] | None = None, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """packer's environment: ours, minus HashiCorp's update check (a network call per run)."""
-    env = dict(os.environ if base is None else base)
+    env = {**(os.environ if base is None else base), **(extra or {})}
     env["CHECKPOINT_DISABLE"] = "1"
     return env
 
@@ -163,9 +165,16 @@ def _first_error(output: str) -> str | None:
     return None
 
 
-def _run(command: list[str], *, cwd: Path, timeout: float) -> proc.Completed:
+def secret_environment(secrets: Mapping[str, str]) -> dict[str, str]:
+    """Sensitive variables reach packer only as PKR_VAR_* environment, never in a file."""
+    return {f"PKR_VAR_{name}": value for name, value in secrets.items()}
+
+
+def _run(
+    command: list[str], *, cwd: Path, timeout: float, extra: Mapping[str, str] | None = None
+) -> proc.Completed:
     try:
-        return proc.run(command, cwd=cwd, env=environment(), timeout=timeout)
+        return proc.run(command, cwd=cwd, env=environment(extra=extra), timeout=timeout)
     except proc.ToolMissing:
         raise PackerMissingError(f"packer: {command[0]} cannot be run; {INSTALL_HINT}") from None
 
@@ -189,8 +198,15 @@ def fmt_diff(info: PackerInfo, template: Path) -> str | None:
     return None
 
 
-def validate(info: PackerInfo, template: Path, var_file: Path) -> None:
-    done = _run(validate_command(info, template, var_file), cwd=template.parent, timeout=60)
+def validate(
+    info: PackerInfo, template: Path, var_file: Path, *, secrets: Mapping[str, str] | None = None
+) -> None:
+    done = _run(
+        validate_command(info, template, var_file),
+        cwd=template.parent,
+        timeout=60,
+        extra=secret_environment(secrets or {}),
+    )
     _check(done, "validate", template)
 
 
@@ -208,10 +224,13 @@ def build(
     log_path: Path,
     on_event: Callable[[Event], None] = lambda _event: None,
     timeout: float | None = None,
+    secrets: Mapping[str, str] | None = None,
 ) -> BuildOutcome:
     """Run `packer build`, streaming typed events; packer's full output goes to `log_path`.
 
     Runs in the template's directory, so relative outputs (the manifest) land beside it.
+    `secrets` (variable name -> value) go to packer as PKR_VAR_* and are redacted from every
+    line of its output before packerpy logs, shows or keeps it.
     """
     command = build_command(info, template, var_file)
     errors: list[str] = []
@@ -236,9 +255,10 @@ def build(
                 command,
                 on_line=on_line,
                 cwd=template.parent,
-                env=environment(),
+                env=environment(extra=secret_environment(secrets or {})),
                 log=log,
                 timeout=timeout,
+                redact=list((secrets or {}).values()),
             )
         except proc.ToolMissing:
             raise PackerMissingError(

@@ -7,10 +7,11 @@ result objects the CLI renders as text or JSON.
 from __future__ import annotations
 
 import dataclasses
+import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from packerpy import catalog, manifest, packer, provenance, render, runs
 from packerpy.aws import AwsClients
 from packerpy.config import AwsSettings, Project, image_regions
 from packerpy.errors import (
+    ConfigError,
     ManifestError,
     PackerpyError,
     PackerTemplateError,
@@ -94,7 +96,9 @@ def render_to(project: Project, name: str, settings: AwsSettings, out_dir: Path)
     )
 
 
-def _packer_checks(info: packer.PackerInfo, files: render.RenderedFiles) -> None:
+def _packer_checks(
+    info: packer.PackerInfo, files: render.RenderedFiles, secret_names: Sequence[str]
+) -> None:
     diff = packer.fmt_diff(info, files.template)
     if diff is not None:
         raise PackerTemplateError(
@@ -103,7 +107,9 @@ def _packer_checks(info: packer.PackerInfo, files: render.RenderedFiles) -> None
             tail=diff.splitlines()[-20:],
         )
     packer.init(info, files.template)
-    packer.validate(info, files.template, files.var_file)
+    # Validation needs no real secret: a placeholder proves the template accepts the variable.
+    placeholders = {name.lower(): "validate-placeholder" for name in secret_names}
+    packer.validate(info, files.template, files.var_file, secrets=placeholders)
 
 
 def validate(project: Project, settings: AwsSettings, only: str | None = None) -> ValidateResult:
@@ -116,7 +122,7 @@ def validate(project: Project, settings: AwsSettings, only: str | None = None) -
         steps.resolve(image.steps, where=f"{project.label}: images.{name}.steps")
         with tempfile.TemporaryDirectory(prefix="packerpy-validate-") as tmp:
             rendered, files = _render_files(project, name, settings, info, Path(tmp))
-            _packer_checks(info, files)
+            _packer_checks(info, files, image.secrets)
         checked.append(
             ImageCheck(
                 image=name,
@@ -158,6 +164,7 @@ def _bake(
     *,
     on_event: Callable[[Event], None],
     timeout: float | None,
+    secrets: Mapping[str, str],
 ) -> dict[str, str]:
     """Run packer and return this run's region -> AMI from its manifest."""
     manifest_path = files.template.parent / manifest.MANIFEST_NAME
@@ -169,11 +176,26 @@ def _bake(
         log_path=files.template.parent / runs.LOG_NAME,
         on_event=on_event,
         timeout=timeout,
+        secrets=secrets,
     )
     artifacts = manifest.read(manifest_path)
     if len(artifacts) != 1:
         raise ManifestError(f"{manifest_path}: expected one artifact, got {len(artifacts)}")
     return artifacts[0].amis
+
+
+def _read_secrets(project: Project, name: str, environ: Mapping[str, str] | None) -> dict[str, str]:
+    """Each configured secret from the environment (HCL name -> value); missing is an error."""
+    env = os.environ if environ is None else environ
+    values = {}
+    for index, secret in enumerate(project.image(name).secrets):
+        if secret not in env:
+            raise ConfigError(
+                f"{project.label}: images.{name}.secrets[{index}]: environment variable "
+                f"{secret!r} is not set (secrets are read from the environment, never from files)"
+            )
+        values[secret.lower()] = env[secret]
+    return values
 
 
 def build(
@@ -186,6 +208,7 @@ def build(
     force_bake: bool = False,
     progress: Callable[[str], None] = lambda _line: None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    environ: Mapping[str, str] | None = None,
 ) -> BuildResult:
     """Bake `name` with the real packer, then run its post-processing steps.
 
@@ -196,6 +219,7 @@ def build(
     """
     image = project.image(name)
     planned = steps.resolve(image.steps, where=f"{project.label}: images.{name}.steps")
+    secrets = _read_secrets(project, name, environ)
     aws = AwsClients(settings)
     regions = image_regions(image, settings.region)
     reachable = _in_background(lambda: aws.check_reachable(regions[0]))
@@ -211,6 +235,7 @@ def build(
         "version": image.version,
         "packer_version": info.version_text,
         "started_at": started.isoformat(),
+        "secrets": list(image.secrets),  # names only
     }
     try:
         with _timed(timings, "lookup"):
@@ -232,6 +257,7 @@ def build(
                 variables=image.variables,
                 base_ami=base.id,
                 packer_version=info.version_text,
+                secret_names=image.secrets,
             )
         record.update(fingerprint=fp, base_ami=base.id)
         same = next((p for p in reversed(existing) if p.fingerprint == fp), None)
@@ -266,7 +292,7 @@ def build(
                 # before it launches anything, and reports a rejection as a template error.
                 packer.init(info, files.template)
             with _timed(timings, "bake"):
-                amis = _bake(info, files, on_event=on_event, timeout=timeout)
+                amis = _bake(info, files, on_event=on_event, timeout=timeout, secrets=secrets)
             built = steps.BuiltImage(
                 image=name,
                 version=image.version,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +42,7 @@ def fingerprint(
     variables: Mapping[str, object],
     base_ami: str,
     packer_version: str,
+    secret_names: Sequence[str] = (),
 ) -> str:
     """SHA-256 over what decides an image's content, and nothing that merely names it.
 
@@ -59,6 +60,8 @@ def fingerprint(
     for name in sorted(assets):
         part(f"asset:{name}", assets[name])
     part("variables", json.dumps(variables, sort_keys=True, separators=(",", ":")).encode())
+    # Secrets count by name only: their values must not be derivable from a tag.
+    part("secrets", json.dumps(sorted(secret_names)).encode())
     part("base-ami", base_ami.encode())
     part("packer", packer_version.encode())
     return digest.hexdigest()

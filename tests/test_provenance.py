@@ -57,3 +57,8 @@ def test_git_state(tmp_path: Path) -> None:
     assert len(clean.sha) == 40 and not clean.dirty
     (tmp_path / "f").write_text("y")
     assert provenance.git_state(tmp_path) == provenance.GitState(sha=clean.sha, dirty=True)
+
+
+def test_secrets_count_by_name_only() -> None:
+    assert fp(secret_names=["DB_PASSWORD"]) != fp()
+    assert fp(secret_names=["A", "B"]) == fp(secret_names=["B", "A"])

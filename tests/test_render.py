@@ -40,6 +40,13 @@ ssh_host = "127.0.0.1"
 ssh_port = 2222
 ssh_private_key_file = "id_ed25519"
 """,
+    "secrets": MINIMAL
+    + """provisioners = ["probe"]
+secrets = ["DB_PASSWORD", "NPM_TOKEN"]
+[images.web.communicator]
+type = "ssh"
+ssh_username = "admin"
+""",
 }
 
 
@@ -91,7 +98,8 @@ def test_output_is_fmt_clean_and_parses(
     assert packer.fmt_diff(real, files.template) is None
     assert packer.fmt_diff(real, files.var_file) is None
     if info.version == real.version:
-        packer.validate(real, files.template, files.var_file)
+        placeholders = {s.lower(): "x" for s in project.image("web").secrets}
+        packer.validate(real, files.template, files.var_file, secrets=placeholders)
 
 
 def test_rendering_is_deterministic_and_version_free(tmp_path: Path) -> None:
@@ -241,3 +249,13 @@ def test_jinja_syntax_error_names_line(tmp_path: Path) -> None:
 def test_check_hcl_reports_broken_hcl() -> None:
     with pytest.raises(TemplateError, match=r"^web\.pkr\.hcl: not valid HCL2: "):
         render.check_hcl('source "x" {\n  region = \n}\n', "web.pkr.hcl")
+
+
+def test_secrets_are_declared_sensitive_and_never_rendered(tmp_path: Path) -> None:
+    result = rendered(tmp_path, VARIANTS["secrets"])
+    assert 'variable "db_password" {\n  type      = string\n  sensitive = true\n}' in result.text
+    assert (
+        'environment_vars = ["DB_PASSWORD=${var.db_password}", "NPM_TOKEN=${var.npm_token}"]'
+        in result.text
+    )
+    assert "db_password" not in result.var_file_text
