@@ -233,18 +233,24 @@ def build(
         bool,
         typer.Option("--force-bake", help="Bake even when an AMI with identical inputs exists."),
     ] = False,
+    skip_lint: Annotated[
+        bool,
+        typer.Option("--skip-lint", help="Bake despite lint errors (recorded in the run record)."),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Bake IMAGE with packer, then run its post-processing steps.
 
-    Refuses a version that is already published; skips the bake when an AMI built from
-    identical inputs exists (and runs the steps on it).
+    Runs `lint` first and stops on errors; refuses a version that is already published; skips
+    the bake when an AMI built from identical inputs exists (and runs the steps on it).
     """
     _start("build", as_json)
     from packerpy import pipeline  # noqa: PLC0415
 
     project = _project()
     settings = _settings(project)
+    if skip_lint:
+        err.print("packerpy: WARNING: lint skipped (--skip-lint); the run record says so")
     on_event, close = _progress(err)
     try:
         result = pipeline.build(
@@ -255,6 +261,7 @@ def build(
             timeout=timeout,
             force_bake=force_bake,
             progress=lambda line: err.print(escape(line)),
+            skip_lint=skip_lint,
         )
     finally:
         close()

@@ -106,6 +106,8 @@ class _Frozen(BaseModel):
 
 class ProjectSection(_Frozen):
     name: Name = "packerpy"
+    # Tag keys every image must set (`lint` rule PPL005).
+    required_tags: tuple[str, ...] = ()
     templates_dir: str = "hcl_templates"
     provisioners_dir: str = "provisioners"
     runs_dir: str = ".packerpy/runs"
@@ -162,6 +164,28 @@ class Communicator(_Frozen):
         return self
 
 
+def _cidr(value: str) -> str:
+    import ipaddress  # noqa: PLC0415 - only configs with ssh_cidrs need it
+
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"is not a CIDR block ({exc})") from None
+    return value
+
+
+class BuildEnv(_Frozen):
+    """Where and how the temporary build instance runs."""
+
+    subnet_id: Annotated[str, _pattern(r"subnet-[0-9a-f]{8,17}", "a subnet id")] | None = None
+    vpc_id: Annotated[str, _pattern(r"vpc-[0-9a-f]{8,17}", "a VPC id")] | None = None
+    # Sources allowed into packer's temporary security group (packer's default is 0.0.0.0/0).
+    ssh_cidrs: tuple[Annotated[str, AfterValidator(_cidr)], ...] = ()
+    associate_public_ip_address: bool | None = None
+    # IMDSv2 on the build instance and the AMI (packer >= 1.7; `lint` warns on older packer).
+    require_imdsv2: bool = True
+
+
 class ScriptProvisioner(_Frozen):
     script: str = Field(min_length=1)
 
@@ -196,6 +220,7 @@ class ImageConfig(_Frozen):
     variables: dict[VarName, VarValue] = Field(default_factory=dict)
     provisioners: tuple[ProvisionerRef, ...] = ()
     communicator: Communicator = Communicator()
+    build_env: BuildEnv = BuildEnv()
     # Post-processing steps, run in this order after a bake and by `packerpy publish`.
     steps: tuple[Name, ...] = ("copy", "share", "tag", "deprecate")
     # Deprecate each version this long after it was created (e.g. 180d, 26w, 12h).

@@ -104,5 +104,11 @@ class VersionExistsError(PackerpyError):
     exit_code = EXIT_VERSION_EXISTS
 
 
+class PolicyError(PackerpyError):
+    """`lint` found error-level findings where they block (build runs lint first)."""
+
+    exit_code = EXIT_LINT
+
+
 class SandboxError(PackerpyError):
     exit_code = EXIT_ERROR

@@ -31,7 +31,7 @@ INSTALL_HINT = (
 # From 1.7 packer loads the amazon builder as a plugin declared in required_plugins.
 PLUGINS_SINCE = (1, 7, 0)
 AMAZON_PLUGIN_SOURCE = "github.com/hashicorp/amazon"
-AMAZON_PLUGIN_VERSION = ">= 1.0.0"
+AMAZON_PLUGIN_VERSION = ">= 1.2.0"  # imds_support arrived in the amazon plugin 1.2
 # Lines of packer's output shown under a failure; the full log is named in the message.
 ERROR_TAIL_LINES = 6
 

@@ -27,6 +27,7 @@ from packerpy.errors import (
     ManifestError,
     PackerpyError,
     PackerTemplateError,
+    PolicyError,
     VersionExistsError,
 )
 from packerpy.events import Event
@@ -198,6 +199,22 @@ def _read_secrets(project: Project, name: str, environ: Mapping[str, str] | None
     return values
 
 
+def _lint_gate(project: Project, info: packer.PackerInfo) -> dict[str, int]:
+    """`packerpy lint` before any bake: an error-level finding stops the build (fail closed)."""
+    from packerpy import lint  # noqa: PLC0415 - detect-secrets is imported only to lint
+
+    result = lint.lint(project, info)
+    errors = [f for f in result.findings if f.severity == "error"]
+    if errors:
+        first = errors[0]
+        where = f"{first.file}:{first.line}" if first.line is not None else first.file
+        raise PolicyError(
+            f"lint: {len(errors)} error(s), first {where}: {first.rule} {first.message}; "
+            "run `packerpy lint` for all of them"
+        )
+    return {"errors": 0, "warnings": result.warnings, "files": len(result.scanned)}
+
+
 def build(
     project: Project,
     name: str,
@@ -209,6 +226,7 @@ def build(
     progress: Callable[[str], None] = lambda _line: None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     environ: Mapping[str, str] | None = None,
+    skip_lint: bool = False,
 ) -> BuildResult:
     """Bake `name` with the real packer, then run its post-processing steps.
 
@@ -238,6 +256,8 @@ def build(
         "secrets": list(image.secrets),  # names only
     }
     try:
+        with _timed(timings, "lint"):
+            record["lint"] = "skipped (--skip-lint)" if skip_lint else _lint_gate(project, info)
         with _timed(timings, "lookup"):
             reachable.result()
             warm.result()

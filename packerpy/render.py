@@ -143,6 +143,8 @@ def _context(
         "shell_execute_command": SHELL_EXECUTE_COMMAND,
         "ssh_private_key_file": str((project.root / key_file).resolve()) if key_file else None,
         "user_variables": sorted(image.variables),
+        # Older packer rejects metadata_options and imds_support; `lint` warns about that.
+        "imdsv2": image.build_env.require_imdsv2 and info.amazon_plugin_options,
         "secret_variables": [secret.lower() for secret in image.secrets],
         # Scripts see each secret under its environment name; packer fills in the value.
         "secret_env": [hcl.expr(f'"{s}=${{var.{s.lower()}}}"') for s in image.secrets],

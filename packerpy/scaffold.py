@@ -24,6 +24,7 @@ region = "us-east-1"
 version = "0.1.0"
 template = "amazon-ebs"          # hcl_templates/amazon-ebs.pkr.hcl.j2 here, else the built-in
 instance_type = "t3.micro"
+encrypt = true                   # `lint` (run before every build) requires it
 regions = ["us-east-1"]          # the first is the build region; packer copies to the rest
 tags = {{ team = "platform" }}
 steps = ["copy", "share", "tag", "deprecate"]   # run in this order after each bake

@@ -98,6 +98,11 @@ def test_models_are_frozen(tmp_path: Path) -> None:
             "packerpy.toml: images.web.template: 'nope' is not a template (available: amazon-ebs)",
         ),
         (
+            'build_env = { ssh_cidrs = ["10.0.0.1/16"] }',
+            "packerpy.toml: images.web.build_env.ssh_cidrs[0]: '10.0.0.1/16' is not a CIDR block "
+            "(10.0.0.1/16 has host bits set)",
+        ),
+        (
             'instance_type = "huge"',
             "packerpy.toml: images.web.instance_type: 'huge' is not an instance type",
         ),

@@ -1,8 +1,7 @@
 """`packerpy lint` core: planted secrets are found by file and line and never echoed; each
 policy rule fails and passes; a reviewed .secrets.baseline allows what it lists.
 
-"Clean" means `packerpy init` plus `encrypt = true`: the scaffold leaves encrypt unset, which
-is PPL001 (an unencrypted AMI).
+"Clean" is `packerpy init` as it stands (it sets encrypt = true, which PPL001 requires).
 """
 
 from __future__ import annotations
@@ -30,15 +29,22 @@ PLANTED = (AWS_KEY, PASSWORD, KEY_BODY, "BEGIN RSA PRIVATE")
 PACKER_16 = PackerInfo(binary="packer", version=(1, 6, 6))
 PACKER_17 = PackerInfo(binary="packer", version=(1, 7, 0))
 
-SSH = '\n[images.web.communicator]\ntype = "ssh"\nssh_username = "ubuntu"\n'
+SSH = (
+    '\n[images.web.communicator]\ntype = "ssh"\nssh_username = "ubuntu"\n'
+    '\n[images.web.build_env]\nssh_cidrs = ["10.0.0.0/16"]\n'
+)
 CLEAN_SCRIPT = '#!/bin/sh\nset -eu\necho "provisioning"\n'
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    """`packerpy init web` with encrypt = true: the clean project."""
+    """`packerpy init web`, its encrypt line without the comment: the clean project."""
     scaffold.init("web", tmp_path)
-    edit(tmp_path, 'version = "0.1.0"\n', 'version = "0.1.0"\nencrypt = true\n')
+    edit(
+        tmp_path,
+        "encrypt = true                   # `lint` (run before every build) requires it\n",
+        "encrypt = true\n",
+    )
     return tmp_path
 
 
@@ -83,13 +89,11 @@ def test_the_clean_project_has_no_findings(root: Path) -> None:
     assert (result.errors, result.warnings) == (0, 0)
 
 
-def test_the_scaffold_as_is_fails_only_on_encryption(tmp_path: Path) -> None:
+def test_the_scaffold_as_is_is_clean(tmp_path: Path) -> None:
     scaffold.init("web", tmp_path)
     result = run(tmp_path)
-    assert rules(result) == [
-        ("PPL001", "packerpy.toml", line_of(tmp_path / "packerpy.toml", "[images.web]"))
-    ]
-    assert result.errors == 1
+    assert rules(result) == []
+    assert result.errors == 0
 
 
 def test_planted_secrets_are_found_in_every_kind_of_file(root: Path) -> None:
@@ -348,3 +352,31 @@ def test_var_file_search_skips_the_runs_dir(root: Path) -> None:
     (root / "runs" / "old.pkrvars.hcl").write_text(f'password = "{PASSWORD}"\n')
     project = config.load(root / "packerpy.toml")
     assert all("runs" not in str(path) for path in secrets.files(project))
+
+
+def test_ppl005_required_tags(root: Path) -> None:
+    edit(
+        root,
+        '[project]\nname = "web"\n',
+        '[project]\nname = "web"\nrequired_tags = ["team", "owner"]\n',
+    )
+    assert [(f.rule, f.message) for f in run(root).findings] == [
+        ("PPL005", "images.web.tags: missing required tag(s) owner")
+    ]
+    edit(root, 'tags = { team = "platform" }', 'tags = { team = "platform", owner = "sre" }')
+    assert run(root).findings == ()
+
+
+def test_ppl009_imdsv1_allowed(root: Path) -> None:
+    edit(root, "encrypt = true\n", "encrypt = true\nbuild_env = { require_imdsv2 = false }\n")
+    assert [f.rule for f in run(root).findings] == ["PPL009"]
+    assert [f.rule for f in run(root, PACKER_16).findings] == ["PPL009"]  # not PPL002 as well
+
+
+def test_ppl010_and_ppl011_ssh_sources(root: Path) -> None:
+    set_ssh(root)
+    assert run(root).findings == ()
+    edit(root, 'ssh_cidrs = ["10.0.0.0/16"]', 'ssh_cidrs = ["10.0.0.0/16", "0.0.0.0/0"]')
+    assert [(f.rule, f.severity) for f in run(root).findings] == [("PPL010", "error")]
+    edit(root, 'ssh_cidrs = ["10.0.0.0/16", "0.0.0.0/0"]', "ssh_cidrs = []")
+    assert [(f.rule, f.severity) for f in run(root).findings] == [("PPL011", "warning")]

@@ -40,6 +40,13 @@ ssh_host = "127.0.0.1"
 ssh_port = 2222
 ssh_private_key_file = "id_ed25519"
 """,
+    "build_env": MINIMAL
+    + """[images.web.build_env]
+subnet_id = "subnet-0123456789abcdef0"
+vpc_id = "vpc-0123456789abcdef0"
+ssh_cidrs = ["10.0.0.0/16", "192.168.1.0/24"]
+associate_public_ip_address = false
+""",
     "secrets": MINIMAL
     + """provisioners = ["probe"]
 secrets = ["DB_PASSWORD", "NPM_TOKEN"]
@@ -259,3 +266,26 @@ def test_secrets_are_declared_sensitive_and_never_rendered(tmp_path: Path) -> No
         in result.text
     )
     assert "db_password" not in result.var_file_text
+
+
+def test_build_environment_is_rendered(tmp_path: Path) -> None:
+    text = rendered(tmp_path / "a", VARIANTS["build_env"]).text
+    assert re.search(r'\n  subnet_id += "subnet-0123456789abcdef0"\n', text)
+    assert re.search(r'\n  vpc_id += "vpc-0123456789abcdef0"\n', text)
+    assert re.search(r"\n  associate_public_ip_address += false\n", text)
+    assert re.search(
+        r'\n  temporary_security_group_source_cidrs = \["10.0.0.0/16", "192.168.1.0/24"\]\n', text
+    )
+
+
+def test_imdsv2_only_where_packer_supports_it(tmp_path: Path) -> None:
+    old = rendered(tmp_path / "a", info=V1_6).text
+    assert "metadata_options" not in old and "imds_support" not in old
+    new = rendered(tmp_path / "b", info=V1_9).text
+    assert (
+        'metadata_options {\n    http_endpoint               = "enabled"\n    http_tokens                 = "required"'
+        in new
+    )
+    assert re.search(r'\n  imds_support += "v2.0"\n', new)
+    off = MINIMAL + "build_env = { require_imdsv2 = false }\n"
+    assert "metadata_options" not in rendered(tmp_path / "c", off, info=V1_9).text

@@ -59,6 +59,12 @@ RULES: tuple[Rule, ...] = (
         "list the owning account ids (or amazon, self) in base.filter.owners",
     ),
     Rule(
+        "PPL005",
+        "error",
+        "an image lacks a tag listed in project.required_tags",
+        "add the tag to the image's tags",
+    ),
+    Rule(
         "PPL006",
         "error",
         "a secret-looking variable (password, token, api_key, ...) is set in packerpy.toml",
@@ -75,6 +81,24 @@ RULES: tuple[Rule, ...] = (
         "warning",
         "base.filter.most_recent is false: the build fails once the filter matches two AMIs",
         "set most_recent = true, or pin base.ami",
+    ),
+    Rule(
+        "PPL009",
+        "warning",
+        "build_env.require_imdsv2 is false: the build instance and AMI accept IMDSv1",
+        "set build_env.require_imdsv2 = true",
+    ),
+    Rule(
+        "PPL010",
+        "error",
+        "build_env.ssh_cidrs contains 0.0.0.0/0 or ::/0",
+        "list only the networks packer connects from (e.g. your CI's CIDR)",
+    ),
+    Rule(
+        "PPL011",
+        "warning",
+        "an SSH build without build_env.ssh_cidrs: packer opens port 22 to 0.0.0.0/0",
+        "set build_env.ssh_cidrs to the networks packer connects from",
     ),
 )
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}

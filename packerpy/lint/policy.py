@@ -95,12 +95,41 @@ def check(project: Project, packer: PackerInfo | None) -> tuple[list[Finding], l
         at = ("images", name)
         if not image.encrypt:
             add("PPL001", (*at, "encrypt"), f"images.{name}: AMI is not encrypted")
-        if packer is not None and not packer.amazon_plugin_options:
+        env = image.build_env
+        if not env.require_imdsv2:
+            add(
+                "PPL009",
+                (*at, "build_env", "require_imdsv2"),
+                f"images.{name}: IMDSv2 is not required",
+            )
+        elif packer is not None and not packer.amazon_plugin_options:
             add(
                 "PPL002",
                 at,
                 f"images.{name}: IMDSv2 cannot be required with packer {packer.version_text} "
                 "(metadata_options and imds_support need packer 1.7+)",
+            )
+        for cidr in env.ssh_cidrs:
+            if cidr in {"0.0.0.0/0", "::/0"}:
+                add(
+                    "PPL010",
+                    (*at, "build_env", "ssh_cidrs"),
+                    f"images.{name}.build_env.ssh_cidrs: {cidr} opens the build instance "
+                    "to the internet",
+                )
+        if image.communicator.type == "ssh" and not env.ssh_cidrs:
+            add(
+                "PPL011",
+                (*at, "communicator"),
+                f"images.{name}: no build_env.ssh_cidrs, so packer's temporary security group "
+                "allows SSH from 0.0.0.0/0",
+            )
+        missing_tags = [t for t in project.config.project.required_tags if t not in image.tags]
+        if missing_tags:
+            add(
+                "PPL005",
+                (*at, "tags"),
+                f"images.{name}.tags: missing required tag(s) {', '.join(missing_tags)}",
             )
         if image.share.public:
             add("PPL003", (*at, "share", "public"), f"images.{name}: AMI is public (Group=all)")

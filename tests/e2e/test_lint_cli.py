@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -19,12 +20,15 @@ SUMMARY = re.compile(r"(\d+) error\(s\), (\d+) warning\(s\) in (\d+) file\(s\)")
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """`packerpy init web` plus encrypt = true: clean (the scaffold alone fails PPL001)."""
+    """`packerpy init web`, its encrypt line without the comment: clean."""
     done = run_cli("init", "web", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     config = tmp_path / "packerpy.toml"
     config.write_text(
-        config.read_text().replace('version = "0.1.0"\n', 'version = "0.1.0"\nencrypt = true\n')
+        config.read_text().replace(
+            "encrypt = true                   # `lint` (run before every build) requires it\n",
+            "encrypt = true\n",
+        )
     )
     return tmp_path
 
@@ -87,3 +91,24 @@ def test_without_packer_only_ppl002_goes_unchecked(project: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr.startswith("PPL002 not checked: packer: ")
     assert done.stdout.splitlines() == ["0 error(s), 0 warning(s) in 2 file(s)"]
+
+
+def test_build_runs_lint_first_and_fails_closed(aws: str, project: Path) -> None:
+    config = project / "packerpy.toml"
+    config.write_text(config.read_text().replace("encrypt = true\n", "encrypt = false\n"))
+    done = run_cli("build", "web", cwd=project)
+    assert done.returncode == 11
+    (error,) = [line for line in done.stderr.splitlines() if line.startswith("packerpy: error:")]
+    assert re.fullmatch(
+        r"packerpy: error: lint: 1 error\(s\), first packerpy.toml:\d+: PPL001 images.web: AMI is "
+        r"not encrypted; run `packerpy lint` for all of them",
+        error,
+    ), error
+    (record,) = (project / ".packerpy" / "runs").glob("*/result.json")
+    assert not (record.parent / "packer.log").exists(), "packer must not run"
+
+    skipped = run_cli("build", "web", "--skip-lint", "--json", cwd=project)
+    assert skipped.returncode == 0, skipped.stderr
+    assert "packerpy: WARNING: lint skipped (--skip-lint)" in skipped.stderr
+    run_dir = Path(envelope(skipped)["data"]["run_dir"])
+    assert json.loads((run_dir / "result.json").read_text())["lint"] == "skipped (--skip-lint)"

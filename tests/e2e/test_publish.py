@@ -32,7 +32,13 @@ def configure(project: Path, regions: list[str], accounts: list[str] = ACCOUNTS)
     start = text.index("regions = ")
     end = text.index("\n", start)
     share = f"share = {{ accounts = {accounts!r}, org_arns = [{ORG!r}], ou_arns = [{OU!r}] }}"
-    text = text[:start] + f'regions = {regions!r}\n{share}\ndeprecate_after = "180d"' + text[end:]
+    # The scaffold encrypts; a shared encrypted AMI needs a customer-managed key per region.
+    keys = "kms_key_ids = {" + ", ".join(f"{r!r} = 'alias/ami'" for r in regions) + "}"
+    text = (
+        text[:start]
+        + f'regions = {regions!r}\n{share}\n{keys}\ndeprecate_after = "180d"'
+        + text[end:]
+    )
     config.write_text(text.replace("'", '"'))
 
 
@@ -223,7 +229,7 @@ def test_publish_of_an_unknown_version(aws: str, baked: Path) -> None:
             "images.web.deprecate_after: 'six months' is not a duration like 180d, 26w or 12h",
         ),
         (
-            'encrypt = true\nregions = ["us-east-1", "eu-west-1"]\nkms_key_ids = { "us-east-1" = "alias/ami" }',
+            'regions = ["us-east-1", "eu-west-1"]\nkms_key_ids = { "us-east-1" = "alias/ami" }',
             "images.web.kms_key_ids: no key for region 'eu-west-1'",
         ),
     ],
