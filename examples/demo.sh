@@ -26,6 +26,9 @@ sed -n '/^\[images.web\]/,$p' packerpy.toml
 step "3. Validate config and rendered template (python-hcl2, packer fmt -check, packer validate)"
 show packerpy validate
 
+step "3b. Lint: secrets (detect-secrets) and policy rules; build runs this first and stops on errors"
+show packerpy lint
+
 step "4. Render the HCL2 packerpy would run"
 show packerpy render web --out build/
 cat build/web.pkr.hcl build/web.pkrvars.hcl
