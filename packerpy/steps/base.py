@@ -107,6 +107,26 @@ class StepResult:
 MAX_REGION_WORKERS = 8
 
 
+def outcome(
+    step: str,
+    ctx: StepContext,
+    actions: Sequence[str | None],
+    *,
+    data: Mapping[str, Any] | None = None,
+    amis: Mapping[str, str] | None = None,
+) -> StepResult:
+    """The usual result: one action per region that needed work (None where none did)."""
+    done = tuple(action for action in actions if action)
+    return StepResult(
+        step=step,
+        changed=bool(done) and not ctx.dry_run,
+        actions=done,
+        dry_run=ctx.dry_run,
+        data=data or {},
+        amis=amis,
+    )
+
+
 def per_region(regions: Sequence[str], work: Callable[[str], T]) -> list[T]:
     """Run `work` for each region concurrently (bounded), results in the regions' order."""
     if len(regions) <= 1:

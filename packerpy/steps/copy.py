@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from packerpy.aws import translated
 from packerpy.errors import AwsError
-from packerpy.steps.base import StepContext, StepResult, per_region
+from packerpy.steps.base import StepContext, StepResult, outcome, per_region
 from packerpy.steps.tag import desired_tags
 
 WAIT_DELAY_SECONDS = 15
@@ -27,7 +27,7 @@ class CopyStep:
         built = ctx.built
         missing = [r for r in built.regions if r not in built.amis]
         if not missing or not built.amis:
-            return StepResult(step=self.name, changed=False, dry_run=ctx.dry_run)
+            return outcome(self.name, ctx, [])
         source_region = next((r for r in built.regions if r in built.amis), next(iter(built.amis)))
         source_ami = built.amis[source_region]
         source = ctx.images.get(source_region, source_ami)
@@ -72,12 +72,8 @@ class CopyStep:
             for region, ami in new.items():
                 ctx.progress(f"waiting for {ami} in {region}")
             per_region(list(new), lambda region: self._wait(ctx, region, new[region]))
-        return StepResult(
-            step=self.name,
-            changed=bool(new) and not ctx.dry_run,
-            actions=tuple(action for _, _, action in done),
-            dry_run=ctx.dry_run,
-            amis={**built.amis, **new},
+        return outcome(
+            self.name, ctx, [action for _, _, action in done], amis={**built.amis, **new}
         )
 
     @staticmethod

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from packerpy.aws import translated
-from packerpy.steps.base import StepContext, StepResult, per_region
+from packerpy.steps.base import StepContext, StepResult, outcome, per_region
 
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
@@ -37,7 +37,7 @@ class DeprecateStep:
     def run(self, ctx: StepContext) -> StepResult:
         after = ctx.built.config.deprecate_after
         if after is None or not ctx.built.amis:
-            return StepResult(step=self.name, changed=False, dry_run=ctx.dry_run)
+            return outcome(self.name, ctx, [])
         first = next(r for r in [*ctx.built.regions, *ctx.built.amis] if r in ctx.built.amis)
         created = _parse_time(ctx.images.get(first, ctx.built.amis[first]).get("CreationDate"))
         if created is None:
@@ -55,11 +55,5 @@ class DeprecateStep:
                 ctx.images.forget(region, ami)
             return f"{region}: deprecate {ami} at {at:%Y-%m-%dT%H:%MZ}"
 
-        actions = [a for a in per_region(list(ctx.built.amis), converge) if a]
-        return StepResult(
-            step=self.name,
-            changed=bool(actions) and not ctx.dry_run,
-            actions=tuple(actions),
-            dry_run=ctx.dry_run,
-            data={"deprecate_at": at.isoformat()},
-        )
+        actions = per_region(list(ctx.built.amis), converge)
+        return outcome(self.name, ctx, actions, data={"deprecate_at": at.isoformat()})

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from packerpy.aws import translated
 from packerpy.config import TAG_PREFIX
-from packerpy.steps.base import BuiltImage, StepContext, StepResult, per_region
+from packerpy.steps.base import BuiltImage, StepContext, StepResult, outcome, per_region
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2.type_defs import ImageTypeDef, TagTypeDef
@@ -64,11 +64,6 @@ class TagStep:
                 ctx.images.forget(region, ami)
             return f"{region}: tag {', '.join(stale)}"
 
-        actions = [a for a in per_region(list(ctx.built.amis), converge) if a]
-        return StepResult(
-            step=self.name,
-            changed=bool(actions) and not ctx.dry_run,
-            actions=tuple(actions),
-            dry_run=ctx.dry_run,
-            data={"tags": want},
+        return outcome(
+            self.name, ctx, per_region(list(ctx.built.amis), converge), data={"tags": want}
         )
