@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install packer demo test lint typecheck bench clean
+.PHONY: install packer sshd demo test lint typecheck bench clean
 
 install: packer $(STAMP)
 
@@ -34,7 +34,20 @@ $(STAMP): pyproject.toml
 demo: install
 	@PATH="$(CURDIR)/$(BIN):$$PATH" bash examples/demo.sh
 
-test: install
+# The SSH bake test provisions over an sshd it starts on 127.0.0.1 (Debian's openssh-server).
+sshd:
+	@if [ -x /usr/sbin/sshd ]; then exit 0; fi; \
+	if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "sshd not found: installing Debian's openssh-server (for the SSH bake test)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null; \
+	elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1; then \
+	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null; \
+	else \
+	  echo "sshd not found and apt is not usable: install OpenSSH's server (sshd), then re-run make test" >&2; \
+	  exit 1; \
+	fi
+
+test: install sshd
 	$(BIN)/pytest
 
 lint: install

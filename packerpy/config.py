@@ -186,6 +186,16 @@ class BuildEnv(_Frozen):
     require_imdsv2: bool = True
 
 
+def _image_path(value: str) -> str:
+    parts = value.split("/")
+    if not value.startswith("/") or value == "/" or ".." in parts:
+        raise ValueError("is not an absolute path inside the image (no '..', not '/')")
+    return value
+
+
+EnvName = Annotated[str, _pattern(r"[A-Z_][A-Z0-9_]*", "an environment variable name (A-Z 0-9 _)")]
+
+
 class ScriptProvisioner(_Frozen):
     script: str = Field(min_length=1)
 
@@ -221,6 +231,11 @@ class ImageConfig(_Frozen):
     provisioners: tuple[ProvisionerRef, ...] = ()
     communicator: Communicator = Communicator()
     build_env: BuildEnv = BuildEnv()
+    # Environment for the provisioner scripts (not secret: it is rendered into the template),
+    # e.g. HARDEN_DISABLE_SERVICES or INVENTORY_OUT.
+    provisioner_env: dict[EnvName, str] = Field(default_factory=dict)
+    # Extra files and directories `scrub` removes from the image (its SCRUB_EXTRA_PATHS).
+    scrub_paths: tuple[Annotated[str, AfterValidator(_image_path)], ...] = ()
     # Post-processing steps, run in this order after a bake and by `packerpy publish`.
     steps: tuple[Name, ...] = ("copy", "share", "tag", "deprecate")
     # Deprecate each version this long after it was created (e.g. 180d, 26w, 12h).
@@ -230,10 +245,7 @@ class ImageConfig(_Frozen):
     allow_public: bool = False
     # Names of environment variables handed to packer as sensitive variables (var.<lowercase>),
     # read at build time and never written anywhere.
-    secrets: tuple[
-        Annotated[str, _pattern(r"[A-Z_][A-Z0-9_]*", "an environment variable name (A-Z 0-9 _)")],
-        ...,
-    ] = ()
+    secrets: tuple[EnvName, ...] = ()
     # AMI names: {image} and {version} ('+build' metadata becomes '_', as AWS forbids '+').
     ami_name_pattern: Annotated[str, AfterValidator(_name_pattern)] = "{image}-{version}"
     # `packerpy version bump IMAGE prerelease` counts up TOKEN.1, TOKEN.2, ...
@@ -247,6 +259,10 @@ class ImageConfig(_Frozen):
             raise ValueError("regions: a region is listed twice")
         if self.kms_key_ids and not self.encrypt:
             raise ValueError("kms_key_ids is set but encrypt is false")
+        if "SCRUB_EXTRA_PATHS" in self.provisioner_env and self.scrub_paths:
+            raise ValueError("set scrub_paths or provisioner_env.SCRUB_EXTRA_PATHS, not both")
+        if clash := sorted(set(self.secrets) & set(self.provisioner_env)):
+            raise ValueError(f"provisioner_env: {clash[0]!r} is also listed in secrets")
         if self.provisioners and self.communicator.type == "none":
             raise ValueError(
                 "provisioners need a communicator: set communicator.type = 'ssh' "

@@ -32,8 +32,16 @@ from packerpy.packer import AMAZON_PLUGIN_SOURCE, AMAZON_PLUGIN_VERSION, PackerI
 
 TEMPLATE_SUFFIX = ".pkr.hcl.j2"
 MANIFEST_BLOCK = f'\n  post-processor "manifest" {{\n    output = "{MANIFEST_NAME}"\n  }}\n'
-# Scripts run as root with packer's environment variables kept ({{ }} is packer's own syntax).
-SHELL_EXECUTE_COMMAND = "chmod +x {{ .Path }}; {{ .Vars }} sudo -n -E sh -eu '{{ .Path }}'"
+# Scripts run as root with packer's environment variables kept: directly when the SSH user is
+# root (images without sudo), else through sudo. `{{ }}` is packer's own template syntax.
+SHELL_EXECUTE_COMMAND = (
+    "chmod +x {{ .Path }}; {{ .Vars }} sh -c "
+    '\'if [ "$(id -u)" -eq 0 ]; then exec sh -eu "$0"; else exec sudo -n -E sh -eu "$0"; fi\' '
+    "{{ .Path }}"
+)
+# Where the inventory provisioner leaves its JSON unless provisioner_env.INVENTORY_OUT says.
+INVENTORY_DEFAULT = "/var/lib/packerpy/inventory.json"
+INVENTORY_NAME = "inventory.json"
 _BUILD_START = re.compile(r"build\s*\{\s*(#.*)?")
 _HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)\s*$")
 
@@ -148,7 +156,27 @@ def _context(
         "secret_variables": [secret.lower() for secret in image.secrets],
         # Scripts see each secret under its environment name; packer fills in the value.
         "secret_env": [hcl.expr(f'"{s}=${{var.{s.lower()}}}"') for s in image.secrets],
+        "script_env": [
+            *_script_env(image),
+            *(hcl.expr(f'"{s}=${{var.{s.lower()}}}"') for s in image.secrets),
+        ],
+        # The inventory script's JSON comes back into the run record beside the template.
+        "inventory": (
+            {
+                "from": image.provisioner_env.get("INVENTORY_OUT", INVENTORY_DEFAULT),
+                "to": INVENTORY_NAME,
+            }
+            if "inventory" in image.provisioners
+            else None
+        ),
     }
+
+
+def _script_env(image: ImageConfig) -> list[str]:
+    env = dict(image.provisioner_env)
+    if image.scrub_paths:
+        env["SCRUB_EXTRA_PATHS"] = "\n".join(image.scrub_paths)
+    return [f"{key}={value}" for key, value in sorted(env.items())]
 
 
 def provisioner_assets(project: Project, name: str, image: ImageConfig) -> dict[str, Path]:

@@ -380,3 +380,15 @@ def test_ppl010_and_ppl011_ssh_sources(root: Path) -> None:
     assert [(f.rule, f.severity) for f in run(root).findings] == [("PPL010", "error")]
     edit(root, 'ssh_cidrs = ["10.0.0.0/16", "0.0.0.0/0"]', "ssh_cidrs = []")
     assert [(f.rule, f.severity) for f in run(root).findings] == [("PPL011", "warning")]
+
+
+def test_the_ssh_key_path_field_is_not_a_secret(root: Path) -> None:
+    set_ssh(root)
+    edit(
+        root,
+        'ssh_username = "ubuntu"\n',
+        'ssh_username = "ubuntu"\nssh_private_key_file = "keys/build-key"\n',
+    )
+    (root / "keys").mkdir()
+    (root / "keys" / "build-key").write_text("not scanned: outside the scanned set\n")
+    assert run(root).findings == ()

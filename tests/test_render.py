@@ -175,7 +175,7 @@ def test_ssh_provisioners_resolve_to_absolute_paths(tmp_path: Path) -> None:
     text = rendered(tmp_path, VARIANTS["ssh"]).text
     assert 'scripts         = ["scripts/00-probe.sh", "scripts/01-app.sh"]' in text
     assert f'ssh_private_key_file = "{(tmp_path / "id_ed25519").resolve()}"' in text
-    assert "sudo -n -E sh -eu '{{ .Path }}'" in text
+    assert render.SHELL_EXECUTE_COMMAND.replace('"', '\\"') in text
 
 
 HEREDOC_TEMPLATE = """\
@@ -289,3 +289,23 @@ def test_imdsv2_only_where_packer_supports_it(tmp_path: Path) -> None:
     assert re.search(r'\n  imds_support += "v2.0"\n', new)
     off = MINIMAL + "build_env = { require_imdsv2 = false }\n"
     assert "metadata_options" not in rendered(tmp_path / "c", off, info=V1_9).text
+
+
+def test_script_environment_scrub_paths_and_inventory_fetch(tmp_path: Path) -> None:
+    text = VARIANTS["ssh"].replace(
+        'provisioners = ["probe", { script = "app.sh" }]',
+        'provisioners = ["probe", "inventory"]\n'
+        'provisioner_env = { HARDEN_DISABLE_SERVICES = "cups" }\n'
+        'scrub_paths = ["/opt/app/.env", "/root/build notes"]\n'
+        'secrets = ["DB_PASSWORD"]',
+    )
+    result = rendered(tmp_path, text).text
+    assert (
+        'environment_vars = ["HARDEN_DISABLE_SERVICES=cups", '
+        '"SCRUB_EXTRA_PATHS=/opt/app/.env\\n/root/build notes", "DB_PASSWORD=${var.db_password}"]'
+    ) in result
+    assert (
+        'provisioner "file" {\n    direction   = "download"\n    source      = "/var/lib/packerpy/inventory.json"\n    destination = "inventory.json"\n  }'
+        in result
+    )
+    assert 'provisioner "file"' not in rendered(tmp_path / "b", VARIANTS["ssh"]).text
