@@ -241,7 +241,7 @@ def build(
     aws = AwsClients(settings)
     regions = image_regions(image, settings.region)
     reachable = _in_background(lambda: aws.check_reachable(regions[0]))
-    # boto3's import and EC2 model load (~0.35 s) overlap packer's version check.
+    # boto3's import and EC2 model load (~0.35 s) overlap packer's version check and lint.
     warm = _in_background(lambda: aws.ec2(regions[0]))
     git = _in_background(lambda: provenance.git_state(project.root))
     info = packer.detect()
@@ -307,7 +307,7 @@ def build(
             )
             rendered = render.with_tags(rendered, tags)
             files = render.write(rendered, run_dir)
-            with _timed(timings, "checks"):
+            with _timed(timings, "init"):
                 # No separate `packer validate`: packer build validates the whole template
                 # before it launches anything, and reports a rejection as a template error.
                 packer.init(info, files.template)
