@@ -172,41 +172,30 @@ def test_version_bump_prerelease_and_release(project: Path) -> None:
     )
 
 
+def base_image(ami_id: str, name: str, created: str) -> dict[str, object]:
+    """A self-owned, EBS-backed HVM image for MOTO_AMIS_PATH (packer can bake from these)."""
+    return {
+        "ami_id": ami_id,
+        "name": name,
+        "description": "team base image",
+        "owner_id": "123456789012",
+        "public": False,
+        "virtualization_type": "hvm",
+        "architecture": "x86_64",
+        "state": "available",
+        "platform": None,
+        "image_type": "machine",
+        "hypervisor": "xen",
+        "root_device_name": "/dev/sda1",
+        "root_device_type": "ebs",
+        "sriov": "simple",
+        "creation_date": created,
+    }
+
+
 BASE_IMAGES = [
-    {
-        "ami_id": "ami-0c0c0c0c0c0c0c0c0",
-        "name": "base-2026.02",
-        "description": "team base image",
-        "owner_id": "123456789012",
-        "public": False,
-        "virtualization_type": "hvm",
-        "architecture": "x86_64",
-        "state": "available",
-        "platform": None,
-        "image_type": "machine",
-        "hypervisor": "xen",
-        "root_device_name": "/dev/sda1",
-        "root_device_type": "ebs",
-        "sriov": "simple",
-        "creation_date": "2026-02-01T00:00:00.000Z",
-    },
-    {
-        "ami_id": "ami-0b0b0b0b0b0b0b0b0",
-        "name": "base-2026.01",
-        "description": "team base image",
-        "owner_id": "123456789012",
-        "public": False,
-        "virtualization_type": "hvm",
-        "architecture": "x86_64",
-        "state": "available",
-        "platform": None,
-        "image_type": "machine",
-        "hypervisor": "xen",
-        "root_device_name": "/dev/sda1",
-        "root_device_type": "ebs",
-        "sriov": "simple",
-        "creation_date": "2026-01-01T00:00:00.000Z",
-    },
+    base_image("ami-0c0c0c0c0c0c0c0c0", "base-2026.02", "2026-02-01T00:00:00.000Z"),
+    base_image("ami-0b0b0b0b0b0b0b0b0", "base-2026.01", "2026-01-01T00:00:00.000Z"),
 ]
 
 
