@@ -33,7 +33,7 @@ step "4. Render the HCL2 packerpy would run"
 show packerpy render web --out build/
 cat build/web.pkr.hcl build/web.pkrvars.hcl
 
-step "5. Bake with the real packer binary, then run the post-processing steps (tag)"
+step "5. Lint, look up published versions, bake with the real packer, run the steps (copy, share, tag, deprecate)"
 show packerpy build web --json > build.json
 python - build.json <<'PY'
 import json, sys
@@ -103,5 +103,5 @@ set -e
 step "10. Run records"
 ls -1 "$work"/web/.packerpy/runs/*/
 
-step "Done: sandbox, scaffold, validate, render, bake, provenance tags, immutable versions, skipped bake, publish (copy, share, tag, deprecate), run records"
+step "Done: sandbox, scaffold, validate, lint, render, bake, provenance tags, immutable versions, skipped bake, publish (copy, share, tag, deprecate), run records"
 echo "(work directory: $work; the sandbox is stopped on exit)"
