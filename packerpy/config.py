@@ -320,10 +320,7 @@ class Project:
     @property
     def label(self) -> str:
         """How errors name the config file: relative to the cwd when that is shorter."""
-        try:
-            return str(self.path.relative_to(Path.cwd()))
-        except ValueError:
-            return str(self.path)
+        return display_path(self.path)
 
     def image(self, name: str) -> ImageConfig:
         try:
@@ -357,7 +354,7 @@ def find_config(explicit: Path | None, cwd: Path | None = None) -> Path:
 def load(path: Path) -> Project:
     """Read and validate a packerpy.toml; any problem is a ConfigError naming file, field, value."""
     path = path.resolve()
-    label = _label(path)
+    label = display_path(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -375,9 +372,10 @@ def load(path: Path) -> Project:
     return project
 
 
-def _label(path: Path) -> str:
+def display_path(path: Path) -> str:
+    """A file as error messages name it: relative to the cwd when it is inside it."""
     try:
-        return str(path.relative_to(Path.cwd()))
+        return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
 

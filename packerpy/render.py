@@ -137,6 +137,8 @@ def _context(
 ) -> dict[str, Any]:
     regions = image_regions(image, settings.region)
     key_file = image.communicator.ssh_private_key_file
+    # Scripts see each secret under its environment name; packer fills in the value.
+    secret_env = [hcl.expr(f'"{s}=${{var.{s.lower()}}}"') for s in image.secrets]
     return {
         "name": name,
         "image": image,
@@ -154,12 +156,8 @@ def _context(
         # Older packer rejects metadata_options and imds_support; `lint` warns about that.
         "imdsv2": image.build_env.require_imdsv2 and info.amazon_plugin_options,
         "secret_variables": [secret.lower() for secret in image.secrets],
-        # Scripts see each secret under its environment name; packer fills in the value.
-        "secret_env": [hcl.expr(f'"{s}=${{var.{s.lower()}}}"') for s in image.secrets],
-        "script_env": [
-            *_script_env(image),
-            *(hcl.expr(f'"{s}=${{var.{s.lower()}}}"') for s in image.secrets),
-        ],
+        "secret_env": secret_env,
+        "script_env": [*_script_env(image), *secret_env],
         # The inventory script's JSON comes back into the run record beside the template.
         "inventory": (
             {

@@ -15,6 +15,7 @@ from typing import TypeGuard
 import semver
 
 from packerpy import atomic
+from packerpy.config import display_path
 from packerpy.errors import ConfigError
 
 BUMP_PARTS = ("major", "minor", "patch", "prerelease", "release")
@@ -151,14 +152,6 @@ def ami_name(pattern: str, image: str, version: str) -> str:
     return name
 
 
-def _label(path: Path) -> str:
-    # Same rule as config.load: errors name the file relative to the cwd when it is inside it.
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
 def set_version(config_path: Path, image: str, new_version: str) -> str:
     """Set `images.<image>.version` in packerpy.toml to `new_version`; return the old version.
 
@@ -170,7 +163,7 @@ def set_version(config_path: Path, image: str, new_version: str) -> str:
     from tomlkit.exceptions import TOMLKitError  # noqa: PLC0415
     from tomlkit.items import String  # noqa: PLC0415
 
-    label = _label(config_path)
+    label = display_path(config_path)
     where = f"{label}: images.{image}"
     if not semver.Version.is_valid(new_version):
         raise ConfigError(f"{where}.version: {new_version!r} is not a semantic version")
