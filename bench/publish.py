@@ -1,7 +1,7 @@
 """Claim: packerpy publishes to 10 regions x 50 accounts in a fraction of a naive script's calls.
 
 Against moto: one AMI baked in us-east-1 (already shared with 50 accounts there), then published
-to 9 more regions with shares, tags and deprecation, by `pipeline.publish` in process and by a
+to 9 more regions with shares, tags and deprecation, by `publish.publish` in process and by a
 naive boto3 script (one region at a time, one modify call per account), each from an identical
 starting AMI (images "web" and "naive", both baked before any timing). Both end states are
 checked to be equivalent before anything is reported; then a converged re-publish is timed.
@@ -19,7 +19,9 @@ import boto3
 from build_overhead import reset
 from common import local_aws, packerpy, project
 
-from packerpy import config, pipeline
+from packerpy import config
+from packerpy.aws.settings import aws_settings
+from packerpy.release import publish
 
 REGIONS = (
     "us-east-1",
@@ -174,12 +176,12 @@ def main() -> list[tuple[str, str]]:
         naive_source = published(endpoint, "naive")[REGIONS[0]]["ImageId"]
 
         proj = config.load(root / "packerpy.toml")
-        settings = config.aws_settings(proj)
+        settings = aws_settings(proj)
         start = time.perf_counter()
-        first = pipeline.publish(proj, settings, "web", "0.1.0")
+        first = publish.publish(proj, settings, "web", "0.1.0")
         ours_s = time.perf_counter() - start
         start = time.perf_counter()
-        again = pipeline.publish(proj, settings, "web", "0.1.0")
+        again = publish.publish(proj, settings, "web", "0.1.0")
         again_s = time.perf_counter() - start
 
         start = time.perf_counter()

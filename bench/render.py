@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from common import project, timed
 
-from packerpy import config, packer, render
+from packerpy import config
+from packerpy.aws.settings import aws_settings
+from packerpy.packer import binary as packer
+from packerpy.render import jinja as render
 
 RUNS = 50
 
@@ -16,7 +19,7 @@ RUNS = 50
 def main() -> list[tuple[str, str]]:
     root = project()
     proj = config.load(root / "packerpy.toml")
-    settings = config.aws_settings(proj, environ={})
+    settings = aws_settings(proj, environ={})
     info = packer.detect()
     rendered = render.render(proj, "web", settings, info)
     render.check_hcl(rendered.text, "warm-up")

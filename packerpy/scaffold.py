@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from packerpy import atomic
 from packerpy.errors import ConfigError, PackerpyError
+from packerpy.support import atomic
 
 CONFIG_TEMPLATE = """\
 # packerpy project: `packerpy validate`, then `packerpy build {name}`.

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from packerpy.aws import AwsClients, translated
-from packerpy.config import AwsSettings
+from packerpy.aws.clients import AwsClients, translated
+from packerpy.aws.settings import AwsSettings
 from packerpy.errors import EXIT_AWS, AwsError
 
 

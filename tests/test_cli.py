@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from packerpy import cli, pipeline
+from packerpy.bake import pipeline
+from packerpy.cli import app as cli
 from packerpy.errors import EXIT_CODES, PackerpyError
 
 CONFIG = '[images.web]\nversion = "1.0.0"\nbase = { ami = "ami-03cf127a" }\n'

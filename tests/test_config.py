@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from packerpy import config
+from packerpy.aws.settings import aws_settings
 from packerpy.errors import EXIT_CONFIG, ConfigError
 
 MINIMAL = """
@@ -213,13 +214,13 @@ def test_unknown_image(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_endpoint_precedence(tmp_path: Path) -> None:
     project = config.load(write(tmp_path, '[aws]\nendpoint_url = "http://127.0.0.1:1"\n' + MINIMAL))
-    assert config.aws_settings(project, environ={}).endpoint_url == "http://127.0.0.1:1"
+    assert aws_settings(project, environ={}).endpoint_url == "http://127.0.0.1:1"
     env = {"AWS_ENDPOINT_URL": "http://127.0.0.1:2"}
-    assert config.aws_settings(project, environ=env).endpoint_url == "http://127.0.0.1:2"
-    flag = config.aws_settings(project, endpoint_url="http://127.0.0.1:3", environ=env)
+    assert aws_settings(project, environ=env).endpoint_url == "http://127.0.0.1:2"
+    flag = aws_settings(project, endpoint_url="http://127.0.0.1:3", environ=env)
     assert flag.endpoint_url == "http://127.0.0.1:3"
     with pytest.raises(ConfigError, match=r"^--region: 'moon' is not an AWS region$"):
-        config.aws_settings(project, region="moon", environ={})
+        aws_settings(project, region="moon", environ={})
 
 
 def test_schema_describes_images() -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from packerpy.events import (
+from packerpy.packer.events import (
     ArtifactEvent,
     ErrorEvent,
     OtherEvent,

@@ -11,7 +11,7 @@ from hcl2.utils import SerializationOptions
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from packerpy import hcl
+from packerpy.render import hcl
 
 PLAIN = SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
 

@@ -15,7 +15,7 @@ import pytest
 from packerpy import config, lint, scaffold
 from packerpy.errors import ConfigError
 from packerpy.lint import RULES, Finding, LintResult, policy, secrets
-from packerpy.packer import PackerInfo
+from packerpy.packer.binary import PackerInfo
 
 # Built from pieces so this file itself holds no scannable secret.
 AWS_KEY = "AKIA" + "IOSFODNN7EXAMPLE"

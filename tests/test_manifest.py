@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from packerpy import manifest
 from packerpy.errors import EXIT_MANIFEST, ManifestError
+from packerpy.packer import manifest
 
 
 def write(tmp_path: Path, data: object) -> Path:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from packerpy import packer
 from packerpy.errors import (
     EXIT_BUILD_FAILED,
     EXIT_INTERRUPTED,
@@ -19,7 +18,8 @@ from packerpy.errors import (
     PackerMissingError,
     PackerTemplateError,
 )
-from packerpy.events import Event, UiEvent
+from packerpy.packer import binary as packer
+from packerpy.packer.events import Event, UiEvent
 
 INFO = packer.PackerInfo(binary="/usr/bin/packer", version=(1, 6, 6))
 

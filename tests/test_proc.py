@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from packerpy import proc
+from packerpy.support import proc
 
 # A child that, like packer, re-executes itself: parent and grandchild both trap SIGINT and
 # record that they cleaned up, so the test can see the whole group was signalled and waited for.

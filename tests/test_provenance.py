@@ -6,7 +6,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from packerpy import provenance
+from packerpy.bake import provenance
 
 BASE = {
     "template": 'source "amazon-ebs" "web" {}\n',

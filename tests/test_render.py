@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from packerpy import config, packer, render
+from packerpy import config
+from packerpy.aws.settings import AwsSettings, aws_settings
 from packerpy.errors import ConfigError, TemplateError
+from packerpy.packer import binary as packer
+from packerpy.render import jinja as render
 
 MINIMAL = """
 [images.web]
@@ -79,9 +82,9 @@ def project_for(tmp_path: Path, text: str) -> config.Project:
     return config.load(tmp_path / "packerpy.toml")
 
 
-def settings(project: config.Project, endpoint: str | None = None) -> config.AwsSettings:
+def settings(project: config.Project, endpoint: str | None = None) -> AwsSettings:
     env = {"AWS_ENDPOINT_URL": endpoint} if endpoint else {}
-    return config.aws_settings(project, environ=env)
+    return aws_settings(project, environ=env)
 
 
 def rendered(tmp_path: Path, text: str = MINIMAL, **kw: object) -> render.Rendered:

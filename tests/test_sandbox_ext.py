@@ -94,7 +94,7 @@ def test_deregistered_ami_is_unavailable(aws):
     ],
 )
 def test_deprecation_time_rule(given, shown):
-    from packerpy.sandbox_moto_ext import deprecation_time
+    from packerpy.sandbox.moto_ext import deprecation_time
 
     assert deprecation_time(given) == shown
 
@@ -103,7 +103,6 @@ def test_production_code_never_imports_the_extension():
     importers = [
         path.relative_to(REPO).as_posix()
         for path in (REPO / "packerpy").rglob("*.py")
-        if path.name != "sandbox_moto_ext.py"
-        and re.search(r"\bsandbox_moto_ext\b", path.read_text())
+        if path.name != "moto_ext.py" and re.search(r"\bmoto_ext\b", path.read_text())
     ]
-    assert importers == ["packerpy/sandbox_server.py"]
+    assert importers == ["packerpy/sandbox/server.py"]

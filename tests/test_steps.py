@@ -4,10 +4,12 @@ from typing import Any, ClassVar
 
 import pytest
 
-from packerpy.aws import AwsClients
-from packerpy.config import AwsSettings, ImageConfig
+from packerpy.aws.clients import AwsClients
+from packerpy.aws.settings import AwsSettings
+from packerpy.config import ImageConfig
 from packerpy.errors import EXIT_AWS, AwsError, ConfigError
-from packerpy.steps import base
+from packerpy.steps import protocol as base
+from packerpy.steps import registry
 from packerpy.steps.tag import TagStep
 from tests.conftest import ec2
 
@@ -123,20 +125,20 @@ class FakeEntryPoint:
 def test_registry_loads_entry_points_and_keeps_builtins(monkeypatch: pytest.MonkeyPatch) -> None:
     eps = [FakeEntryPoint("notify", NotifyStep), FakeEntryPoint("tag", NotifyStep)]
     monkeypatch.setattr(
-        base, "entry_points", lambda group: eps if group == base.ENTRY_POINT_GROUP else []
+        registry, "entry_points", lambda group: eps if group == registry.ENTRY_POINT_GROUP else []
     )
-    steps = base.resolve(["tag", "notify"], where="images.web.steps")
+    steps = registry.resolve(["tag", "notify"], where="images.web.steps")
     assert [type(s) for s in steps] == [TagStep, NotifyStep]
 
 
 def test_registry_rejects_unknown_and_non_steps(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(base, "entry_points", lambda group: [FakeEntryPoint("bad", object)])
+    monkeypatch.setattr(registry, "entry_points", lambda group: [FakeEntryPoint("bad", object)])
     with pytest.raises(ConfigError) as info:
-        base.resolve(["tag", "tagg"], where="packerpy.toml: images.web.steps")
+        registry.resolve(["tag", "tagg"], where="packerpy.toml: images.web.steps")
     assert info.value.message == (
         "packerpy.toml: images.web.steps[1]: 'tagg' is not a known step (known: bad, copy, deprecate, share, tag)"
     )
     with pytest.raises(
         ConfigError, match=r"steps\[0\]: 'bad' does not implement the step protocol"
     ):
-        base.resolve(["bad"], where="steps")
+        registry.resolve(["bad"], where="steps")

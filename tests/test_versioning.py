@@ -11,7 +11,9 @@ import semver
 from hypothesis import given
 from hypothesis import strategies as st
 
-from packerpy import versioning
+from packerpy import naming
+from packerpy import versions as versioning
+from packerpy.config import edit
 from packerpy.errors import EXIT_CONFIG, ConfigError
 
 # --- bump -------------------------------------------------------------------------------------
@@ -138,7 +140,7 @@ def test_sort_versions_orders_by_precedence(versions: list[str]) -> None:
 
 @given(st.lists(semvers(), min_size=2, max_size=6, unique=True))
 def test_ami_names_of_distinct_versions_are_distinct(versions: list[str]) -> None:
-    names = {versioning.ami_name("{version}", "web", v) for v in versions if len(v) <= 128}
+    names = {naming.ami_name("{version}", "web", v) for v in versions if len(v) <= 128}
     assert len(names) == len([v for v in versions if len(v) <= 128])
 
 
@@ -186,44 +188,42 @@ ALLOWED = "(allowed: letters, digits, ( ) [ ] space . / - ' @ _)"
 
 
 def test_ami_name_default_pattern() -> None:
-    assert versioning.ami_name(versioning.DEFAULT_NAME_PATTERN, "web", "1.4.2") == "web-1.4.2"
-    assert versioning.ami_name(versioning.DEFAULT_NAME_PATTERN, "web", "1.5.0-rc.2") == (
-        "web-1.5.0-rc.2"
-    )
+    assert naming.ami_name(naming.DEFAULT_NAME_PATTERN, "web", "1.4.2") == "web-1.4.2"
+    assert naming.ami_name(naming.DEFAULT_NAME_PATTERN, "web", "1.5.0-rc.2") == ("web-1.5.0-rc.2")
 
 
 def test_ami_name_maps_build_metadata() -> None:
-    name = versioning.ami_name("{image}-{version}", "web", "1.4.2+build.5")
+    name = naming.ami_name("{image}-{version}", "web", "1.4.2+build.5")
     assert name == "web-1.4.2_build.5"
 
 
 def test_ami_name_custom_pattern() -> None:
-    assert versioning.ami_name("acme/{image} (v{version})", "db", "2.0.0") == "acme/db (v2.0.0)"
-    assert versioning.ami_name("{version}", "db", "2.0.0") == "2.0.0"
+    assert naming.ami_name("acme/{image} (v{version})", "db", "2.0.0") == "acme/db (v2.0.0)"
+    assert naming.ami_name("{version}", "db", "2.0.0") == "2.0.0"
 
 
 def test_ami_name_too_long() -> None:
     with pytest.raises(ValueError) as info:
-        versioning.ami_name("{image}-{version}", "x" * 123, "1.4.2")
+        naming.ami_name("{image}-{version}", "x" * 123, "1.4.2")
     assert (
         str(info.value) == f"AMI name 'x{'x' * 122}-1.4.2' is 129 characters; AWS allows 3 to 128"
     )
 
 
 def test_ami_name_exactly_128_is_fine() -> None:
-    assert len(versioning.ami_name("{image}-{version}", "x" * 122, "1.4.2")) == 128
+    assert len(naming.ami_name("{image}-{version}", "x" * 122, "1.4.2")) == 128
 
 
 def test_ami_name_bad_character_from_the_image() -> None:
     with pytest.raises(
         ValueError, match=r"^AMI name 'w\*b-1\.0\.0': character '\*' is not allowed"
     ):
-        versioning.ami_name("{image}-{version}", "w*b", "1.0.0")
+        naming.ami_name("{image}-{version}", "w*b", "1.0.0")
 
 
 def test_ami_name_rejects_an_invalid_version() -> None:
     with pytest.raises(ValueError, match="is not a semantic version"):
-        versioning.ami_name("{image}-{version}", "web", "1.0")
+        naming.ami_name("{image}-{version}", "web", "1.0")
 
 
 @pytest.mark.parametrize(
@@ -258,15 +258,15 @@ def test_ami_name_rejects_an_invalid_version() -> None:
 )
 def test_validate_name_pattern(pattern: str, expected: str) -> None:
     with pytest.raises(ValueError) as info:
-        versioning.validate_name_pattern(pattern)
+        naming.validate_name_pattern(pattern)
     assert str(info.value) == expected
     with pytest.raises(ValueError):
-        versioning.ami_name(pattern, "web", "1.0.0")
+        naming.ami_name(pattern, "web", "1.0.0")
 
 
 def test_validate_name_pattern_accepts_the_default() -> None:
-    versioning.validate_name_pattern(versioning.DEFAULT_NAME_PATTERN)
-    versioning.validate_name_pattern("[team] {image} @ {version}/{image}_x'y")
+    naming.validate_name_pattern(naming.DEFAULT_NAME_PATTERN)
+    naming.validate_name_pattern("[team] {image} @ {version}/{image}_x'y")
 
 
 # --- set_version -----------------------------------------------------------------------------
@@ -305,7 +305,7 @@ def _files(directory: Path) -> list[str]:
 
 
 def test_set_version_in_a_table_changes_only_the_version(project: Path) -> None:
-    old = versioning.set_version(project, "web", "1.5.0")
+    old = edit.set_version(project, "web", "1.5.0")
     assert old == "1.4.2"
     assert type(old) is str
     expected = CONFIG.replace(
@@ -318,7 +318,7 @@ def test_set_version_in_a_table_changes_only_the_version(project: Path) -> None:
 
 
 def test_set_version_in_an_inline_table(project: Path) -> None:
-    assert versioning.set_version(project, "db", "2.0.0") == "2.0.0-rc.1"
+    assert edit.set_version(project, "db", "2.0.0") == "2.0.0-rc.1"
     expected = CONFIG.replace('db = { version = "2.0.0-rc.1",', 'db = { version = "2.0.0",')
     assert expected != CONFIG
     assert project.read_bytes() == expected.encode()
@@ -326,7 +326,7 @@ def test_set_version_in_an_inline_table(project: Path) -> None:
 
 
 def test_set_version_keeps_literal_quotes(project: Path) -> None:
-    assert versioning.set_version(project, "worker", "1.5.0-rc.1+build.3") == "1.4.2"
+    assert edit.set_version(project, "worker", "1.5.0-rc.1+build.3") == "1.4.2"
     expected = CONFIG.replace("version = '1.4.2'", "version = '1.5.0-rc.1+build.3'")
     assert project.read_bytes() == expected.encode()
 
@@ -335,14 +335,14 @@ def test_set_version_with_dotted_keys(tmp_path: Path) -> None:
     text = '[images]\nweb.version = "1.0.0"  # dotted\nweb.base.ami = "ami-03cf127a"\n'
     path = tmp_path / "packerpy.toml"
     path.write_text(text)
-    assert versioning.set_version(path, "web", "1.0.1") == "1.0.0"
+    assert edit.set_version(path, "web", "1.0.1") == "1.0.0"
     assert path.read_text() == text.replace('"1.0.0"', '"1.0.1"')
 
 
 def test_set_version_keeps_crlf_and_permissions(project: Path) -> None:
     project.write_bytes(CONFIG.replace("\n", "\r\n").encode())
     project.chmod(0o640)
-    versioning.set_version(project, "web", "1.5.0")
+    edit.set_version(project, "web", "1.5.0")
     expected = CONFIG.replace('=    "1.4.2"', '=    "1.5.0"').replace("\n", "\r\n")
     assert project.read_bytes() == expected.encode()
     assert project.stat().st_mode & 0o777 == 0o640
@@ -356,7 +356,7 @@ def test_set_version_writes_through_a_symlink(
     real.write_text(CONFIG)
     link = tmp_path / "packerpy.toml"
     link.symlink_to(real)
-    versioning.set_version(link, "web", "1.5.0")
+    edit.set_version(link, "web", "1.5.0")
     assert link.is_symlink()
     assert tomllib.loads(real.read_text())["images"]["web"]["version"] == "1.5.0"
 
@@ -364,7 +364,7 @@ def test_set_version_writes_through_a_symlink(
 def _error(path: Path, image: str, version: str) -> str:
     before = path.read_bytes()
     with pytest.raises(ConfigError) as info:
-        versioning.set_version(path, image, version)
+        edit.set_version(path, image, version)
     assert info.value.exit_code == EXIT_CONFIG
     assert "\n" not in info.value.message
     assert path.read_bytes() == before  # nothing written on error
@@ -404,7 +404,7 @@ def test_set_version_invalid_toml(project: Path) -> None:
 def test_set_version_missing_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError, match=r"^packerpy\.toml: cannot read: "):
-        versioning.set_version(Path("packerpy.toml"), "web", "1.0.0")
+        edit.set_version(Path("packerpy.toml"), "web", "1.0.0")
 
 
 def test_set_version_label_outside_cwd(
@@ -414,5 +414,5 @@ def test_set_version_label_outside_cwd(
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     with pytest.raises(ConfigError) as info:
-        versioning.set_version(project, "api", "1.0.0")
+        edit.set_version(project, "api", "1.0.0")
     assert info.value.message == f"{project}: images.api: no such image"

@@ -11,10 +11,11 @@ import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from packerpy import proc, render
 from packerpy.config import Project
-from packerpy.lint import Finding, finding, relative
-from packerpy.packer import PackerInfo
+from packerpy.lint.model import Finding, finding, relative
+from packerpy.packer.binary import PackerInfo
+from packerpy.render import jinja as render
+from packerpy.support import proc
 
 # Variable names that say the value is a credential (matched anywhere in the name).
 SECRET_NAME = re.compile(

@@ -15,10 +15,10 @@ from pathlib import Path
 from detect_secrets.core import scan as ds_scan
 from detect_secrets.settings import default_settings
 
-from packerpy import render
 from packerpy.config import Project
 from packerpy.errors import ConfigError
-from packerpy.lint import Finding, finding, relative
+from packerpy.lint.model import Finding, finding, relative
+from packerpy.render import jinja as render
 
 BASELINE = ".secrets.baseline"
 VAR_FILE_SUFFIXES = (".pkrvars.hcl", ".pkrvars.json")

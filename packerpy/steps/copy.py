@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 from typing import ClassVar
 
-from packerpy.aws import translated
+from packerpy.aws.clients import translated
 from packerpy.errors import AwsError
-from packerpy.steps.base import StepContext, StepResult, outcome, per_region
+from packerpy.steps.protocol import StepContext, StepResult, outcome
 from packerpy.steps.tag import desired_tags
+from packerpy.support.pool import per_region
 
 WAIT_DELAY_SECONDS = 15
 WAIT_MAX_ATTEMPTS = 240  # an hour: large AMIs copy slowly across regions

@@ -10,8 +10,9 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
-from packerpy.aws import translated
-from packerpy.steps.base import StepContext, StepResult, outcome, per_region
+from packerpy.aws.clients import translated
+from packerpy.steps.protocol import StepContext, StepResult, outcome
+from packerpy.support.pool import per_region
 
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 

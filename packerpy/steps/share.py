@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from packerpy.aws import translated
-from packerpy.steps.base import StepContext, StepResult, per_region
-from packerpy.steps.tag import snapshot_ids
+from packerpy.aws.clients import translated
+from packerpy.aws.images import snapshot_ids
+from packerpy.steps.protocol import StepContext, StepResult
+from packerpy.support.pool import per_region
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2.type_defs import LaunchPermissionTypeDef

@@ -9,18 +9,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
-from packerpy.aws import translated
-from packerpy.config import TAG_PREFIX
-from packerpy.steps.base import BuiltImage, StepContext, StepResult, outcome, per_region
+from packerpy import naming
+from packerpy.aws.clients import translated
+from packerpy.aws.images import snapshot_ids
+from packerpy.steps.protocol import BuiltImage, StepContext, StepResult, outcome
+from packerpy.support.pool import per_region
 
 if TYPE_CHECKING:
-    from mypy_boto3_ec2.type_defs import ImageTypeDef, TagTypeDef
+    from mypy_boto3_ec2.type_defs import TagTypeDef
 
 
 def desired_tags(built: BuiltImage) -> dict[str, str]:
     return {
-        f"{TAG_PREFIX}image": built.image,
-        f"{TAG_PREFIX}version": built.version,
+        **naming.identity_tags(built.image, built.version),
         **built.provenance,
         **built.config.tags,
     }
@@ -29,14 +30,6 @@ def desired_tags(built: BuiltImage) -> dict[str, str]:
 def _missing(have: Sequence[TagTypeDef] | None, want: dict[str, str]) -> bool:
     current = {tag.get("Key"): tag.get("Value") for tag in have or []}
     return any(current.get(key) != value for key, value in want.items())
-
-
-def snapshot_ids(image: ImageTypeDef) -> list[str]:
-    return [
-        bdm["Ebs"]["SnapshotId"]
-        for bdm in image.get("BlockDeviceMappings", [])
-        if "Ebs" in bdm and "SnapshotId" in bdm["Ebs"]
-    ]
 
 
 class TagStep:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from packerpy import resources
+from packerpy.support import paths as resources
 from tests.conftest import ec2, envelope, run_cli
 
 pytestmark = pytest.mark.e2e

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from packerpy import resources
+from packerpy.support import paths as resources
 from tests.conftest import envelope, run_cli
 
 pytestmark = pytest.mark.e2e

@@ -19,10 +19,10 @@ def main() -> None:
 
     from moto.server import ThreadedMotoServer  # noqa: PLC0415 - optional dependency
 
-    from packerpy import sandbox_moto_ext  # noqa: PLC0415 - imports moto, an optional dependency
+    from packerpy.sandbox import moto_ext  # noqa: PLC0415 - imports moto, an optional dependency
 
     # Before the server starts, so no request ever sees moto without the operations it lacks.
-    sandbox_moto_ext.install()
+    moto_ext.install()
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

@@ -8,11 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from packerpy import proc
-from packerpy.config import TAG_PREFIX
+from packerpy import naming
+from packerpy.support import proc
 
-FINGERPRINT_TAG = f"{TAG_PREFIX}fingerprint"
-BASE_AMI_TAG = f"{TAG_PREFIX}base-ami"
 # Bumped when what the fingerprint covers changes, so old and new never compare equal by accident.
 FINGERPRINT_SCHEME = "1"
 
@@ -77,11 +75,11 @@ def tags(
     built_at: str,
 ) -> dict[str, str]:
     return {
-        f"{TAG_PREFIX}git-sha": git.sha,
-        f"{TAG_PREFIX}git-dirty": "true" if git.dirty else "false",
-        BASE_AMI_TAG: base_ami,
-        f"{TAG_PREFIX}base-ami-name": base_ami_name[:256],
-        FINGERPRINT_TAG: fingerprint,
-        f"{TAG_PREFIX}packer-version": packer_version,
-        f"{TAG_PREFIX}built-at": built_at,
+        naming.GIT_SHA_TAG: git.sha,
+        naming.GIT_DIRTY_TAG: "true" if git.dirty else "false",
+        naming.BASE_AMI_TAG: base_ami,
+        naming.BASE_AMI_NAME_TAG: base_ami_name[:256],
+        naming.FINGERPRINT_TAG: fingerprint,
+        naming.PACKER_VERSION_TAG: packer_version,
+        naming.BUILT_AT_TAG: built_at,
     }

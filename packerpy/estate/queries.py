@@ -1,13 +1,15 @@
-"""Release questions about images: which versions exist, what comes next, what is outdated."""
+"""Read-only questions about images: which versions exist, what comes next, what is outdated."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from packerpy import catalog, versioning
-from packerpy.aws import AwsClients
-from packerpy.config import AwsSettings, Project, image_regions
-from packerpy.errors import ConfigError
+from packerpy import versions
+from packerpy.aws.clients import AwsClients
+from packerpy.aws.settings import AwsSettings
+from packerpy.config import Project, image_regions
+from packerpy.estate import catalog
+from packerpy.estate.base_ami import resolve_base
 
 
 @dataclass(frozen=True)
@@ -17,14 +19,6 @@ class VersionShow:
     latest_published: str | None
     configured_is_published: bool
     next: dict[str, str]  # bump part -> the version it would give
-
-
-@dataclass(frozen=True)
-class BumpResult:
-    image: str
-    old: str
-    new: str
-    config: str
 
 
 @dataclass(frozen=True)
@@ -56,31 +50,20 @@ def _published(project: Project, settings: AwsSettings, name: str) -> list[catal
 
 def show(project: Project, settings: AwsSettings, name: str) -> VersionShow:
     image = project.image(name)
-    versions = [p.version for p in _published(project, settings, name)]
+    known = [p.version for p in _published(project, settings, name)]
     following = {}
-    for part in versioning.BUMP_PARTS:
+    for part in versions.BUMP_PARTS:
         try:
-            following[part] = versioning.bump(image.version, part, token=image.prerelease_token)
+            following[part] = versions.bump(image.version, part, token=image.prerelease_token)
         except ValueError:  # `release` of a version that is already a release
             continue
     return VersionShow(
         image=name,
         configured=image.version,
-        latest_published=versioning.latest(versions),
-        configured_is_published=image.version in versions,
+        latest_published=versions.latest(known),
+        configured_is_published=image.version in known,
         next=following,
     )
-
-
-def bump(project: Project, name: str, part: str) -> BumpResult:
-    """Rewrite the image's version in packerpy.toml (comments and layout kept, atomic)."""
-    image = project.image(name)
-    try:
-        new = versioning.bump(image.version, part, token=image.prerelease_token)
-    except ValueError as exc:
-        raise ConfigError(f"version bump {name} {part}: {exc}") from None
-    old = versioning.set_version(project.path, name, new)
-    return BumpResult(image=name, old=old, new=new, config=project.label)
 
 
 def list_images(project: Project, settings: AwsSettings, name: str) -> ImageList:
@@ -97,12 +80,12 @@ def outdated(project: Project, settings: AwsSettings) -> OutdatedResult:
             skipped[name] = f"base is pinned to {image.base.ami}"
             continue
         regions = image_regions(image, settings.region)
-        versions = catalog.published(aws, name, regions)
-        if not versions:
+        found_versions = catalog.published(aws, name, regions)
+        if not found_versions:
             skipped[name] = "no published version"
             continue
-        latest = versions[-1]
-        now = catalog.resolve_base(aws, name, image, regions[0])
+        latest = found_versions[-1]
+        now = resolve_base(aws, name, image, regions[0])
         if latest.base_ami == now.id:
             fresh.append(name)
         else:

@@ -33,8 +33,9 @@ from packerpy.errors import (
 )
 
 if TYPE_CHECKING:
-    from packerpy.config import AwsSettings, Project
-    from packerpy.events import Event
+    from packerpy.aws.settings import AwsSettings
+    from packerpy.config import Project
+    from packerpy.packer.events import Event
 
 app = typer.Typer(
     name="packerpy",
@@ -119,9 +120,9 @@ def _project() -> Project:
 
 
 def _settings(project: Project) -> AwsSettings:
-    from packerpy import config  # noqa: PLC0415
+    from packerpy.aws import settings  # noqa: PLC0415
 
-    return config.aws_settings(project, region=_inv.region, endpoint_url=_inv.endpoint_url)
+    return settings.aws_settings(project, region=_inv.region, endpoint_url=_inv.endpoint_url)
 
 
 def _version(value: bool) -> None:
@@ -170,7 +171,7 @@ def validate(
 ) -> None:
     """Check the config and each rendered template (python-hcl2, packer fmt, packer validate)."""
     _start("validate", as_json)
-    from packerpy import pipeline  # noqa: PLC0415
+    from packerpy.bake import pipeline  # noqa: PLC0415
 
     project = _project()
     result = pipeline.validate(project, _settings(project), image)
@@ -189,7 +190,7 @@ def render(
 ) -> None:
     """Write the HCL2 template and var file packerpy would run for IMAGE."""
     _start("render", as_json)
-    from packerpy import pipeline  # noqa: PLC0415
+    from packerpy.bake import pipeline  # noqa: PLC0415
 
     project = _project()
     result = pipeline.render_to(project, image, _settings(project), out_dir.resolve())
@@ -198,7 +199,7 @@ def render(
 
 def _progress(stream: Console) -> tuple[Any, Any]:
     """An on_event callback showing packer's progress on stderr, and a closer for it."""
-    from packerpy.events import RawLine, UiEvent  # noqa: PLC0415
+    from packerpy.packer.events import RawLine, UiEvent  # noqa: PLC0415
 
     status = stream.status("starting packer") if stream.is_terminal else None
     if status is not None:
@@ -245,7 +246,7 @@ def build(
     the bake when an AMI built from identical inputs exists (and runs the steps on it).
     """
     _start("build", as_json)
-    from packerpy import pipeline  # noqa: PLC0415
+    from packerpy.bake import pipeline  # noqa: PLC0415
 
     project = _project()
     settings = _settings(project)
@@ -295,10 +296,10 @@ def publish(
 ) -> None:
     """Converge an existing version to the config: copies, shares, tags, deprecation."""
     _start("publish", as_json)
-    from packerpy import pipeline  # noqa: PLC0415
+    from packerpy.release import publish as publishing  # noqa: PLC0415
 
     project = _project()
-    result = pipeline.publish(
+    result = publishing.publish(
         project,
         _settings(project),
         image,
@@ -324,7 +325,7 @@ def version_show(
 ) -> None:
     """Configured version, latest published version, and what each bump would give."""
     _start("version show", as_json)
-    from packerpy import releases  # noqa: PLC0415
+    from packerpy.estate import queries as releases  # noqa: PLC0415
 
     project = _project()
     shown = releases.show(project, _settings(project), image)
@@ -345,9 +346,9 @@ def version_bump(
 ) -> None:
     """Bump IMAGE's version in packerpy.toml (comments and layout are kept)."""
     _start("version bump", as_json)
-    from packerpy import releases  # noqa: PLC0415
+    from packerpy.config import edit  # noqa: PLC0415
 
-    done = releases.bump(_project(), image, part)
+    done = edit.bump(_project(), image, part)
     _emit(done, [f"{image}: {done.old} -> {done.new} ({done.config})"])
 
 
@@ -357,7 +358,7 @@ def images_list(
 ) -> None:
     """Published versions of IMAGE in SemVer order, with their regions and AMIs."""
     _start("images list", as_json)
-    from packerpy import releases  # noqa: PLC0415
+    from packerpy.estate import queries as releases  # noqa: PLC0415
 
     project = _project()
     listed = releases.list_images(project, _settings(project), image)
@@ -375,7 +376,7 @@ def outdated(as_json: JsonOption = False) -> None:
     Exits 0 when none is outdated and 10 when some are (for CI gates).
     """
     _start("outdated", as_json)
-    from packerpy import releases  # noqa: PLC0415
+    from packerpy.estate import queries as releases  # noqa: PLC0415
 
     project = _project()
     found = releases.outdated(project, _settings(project))
@@ -400,8 +401,8 @@ def lint(as_json: JsonOption = False) -> None:
     """
     _start("lint", as_json)
     from packerpy import lint as linting  # noqa: PLC0415
-    from packerpy import packer  # noqa: PLC0415
     from packerpy.errors import PackerMissingError  # noqa: PLC0415
+    from packerpy.packer import binary as packer  # noqa: PLC0415
 
     project = _project()
     messages: list[str] = []

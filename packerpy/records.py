@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from packerpy import atomic
+from packerpy.support import atomic
 
 RESULT_NAME = "result.json"
 LOG_NAME = "packer.log"

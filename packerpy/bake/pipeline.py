@@ -19,9 +19,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from packerpy import catalog, manifest, packer, provenance, render, runs
-from packerpy.aws import AwsClients
-from packerpy.config import AwsSettings, Project, image_regions
+from packerpy import records as runs
+from packerpy.aws.clients import AwsClients
+from packerpy.aws.images import ImageCache
+from packerpy.aws.settings import AwsSettings
+from packerpy.bake import provenance
+from packerpy.config import Project, image_regions
 from packerpy.errors import (
     ConfigError,
     ManifestError,
@@ -30,8 +33,14 @@ from packerpy.errors import (
     PolicyError,
     VersionExistsError,
 )
-from packerpy.events import Event
-from packerpy.steps import base as steps
+from packerpy.estate import catalog
+from packerpy.estate.base_ami import resolve_base
+from packerpy.packer import binary as packer
+from packerpy.packer import manifest
+from packerpy.packer.events import Event
+from packerpy.render import jinja as render
+from packerpy.steps import protocol as steps
+from packerpy.steps import registry
 
 T = TypeVar("T")
 
@@ -120,7 +129,7 @@ def validate(project: Project, settings: AwsSettings, only: str | None = None) -
     checked = []
     for name in names:
         image = project.image(name)
-        steps.resolve(image.steps, where=f"{project.label}: images.{name}.steps")
+        registry.resolve(image.steps, where=f"{project.label}: images.{name}.steps")
         with tempfile.TemporaryDirectory(prefix="packerpy-validate-") as tmp:
             rendered, files = _render_files(project, name, settings, info, Path(tmp))
             _packer_checks(info, files, image.secrets)
@@ -236,7 +245,7 @@ def build(
     directory's result.json.
     """
     image = project.image(name)
-    planned = steps.resolve(image.steps, where=f"{project.label}: images.{name}.steps")
+    planned = registry.resolve(image.steps, where=f"{project.label}: images.{name}.steps")
     secrets = _read_secrets(project, name, environ)
     aws = AwsClients(settings)
     regions = image_regions(image, settings.region)
@@ -261,7 +270,7 @@ def build(
         with _timed(timings, "lookup"):
             reachable.result()
             warm.result()
-            base = catalog.resolve_base(aws, name, image, regions[0])
+            base = resolve_base(aws, name, image, regions[0])
             existing = catalog.published(aws, name, regions)
         if clash := next((p for p in existing if p.version == image.version), None):
             region, ami = next(iter(clash.amis.items()))
@@ -325,7 +334,7 @@ def build(
         record["amis"] = dict(built.amis)
         with _timed(timings, "steps"):
             context = steps.StepContext(
-                built=built, aws=aws, progress=progress, images=steps.ImageCache(aws, seed)
+                built=built, aws=aws, progress=progress, images=ImageCache(aws, seed)
             )
             built, results = steps.run_all(planned, context)
         result = BuildResult(
@@ -348,71 +357,3 @@ def build(
     record.update(ok=True, exit_code=0, **dataclasses.asdict(result))
     runs.write_result(run_dir, record)
     return result
-
-
-@dataclass(frozen=True)
-class PublishResult:
-    image: str
-    version: str
-    amis: dict[str, str]
-    dry_run: bool
-    prune: bool
-    steps: tuple[steps.StepResult, ...]
-    # Every AWS call publish made, and those that changed something (region, operation).
-    calls: int
-    mutating: tuple[tuple[str, str], ...]
-
-
-def publish(
-    project: Project,
-    settings: AwsSettings,
-    name: str,
-    version: str,
-    *,
-    dry_run: bool = False,
-    prune: bool = False,
-    progress: Callable[[str], None] = lambda _line: None,
-) -> PublishResult:
-    """Converge an existing version to the config: copies, shares, tags, deprecation.
-
-    Idempotent: on a converged version it makes no mutating call. With `dry_run` it only plans.
-    """
-    image = project.image(name)
-    planned = steps.resolve(image.steps, where=f"{project.label}: images.{name}.steps")
-    regions = image_regions(image, settings.region)
-    aws = AwsClients(settings)
-    existing = catalog.published(aws, name, regions)
-    found = next((p for p in existing if p.version == version), None)
-    if found is None:
-        known = ", ".join(p.version for p in existing) or "none"
-        raise PackerpyError(
-            f"{name} {version}: not published in {', '.join(regions)} (published: {known}); "
-            f"bake it first: packerpy build {name}"
-        )
-    built = steps.BuiltImage(
-        image=name,
-        version=version,
-        amis=found.amis,
-        config=image,
-        provenance=found.provenance(),
-        regions=regions,
-    )
-    context = steps.StepContext(
-        built=built,
-        aws=aws,
-        dry_run=dry_run,
-        prune=prune,
-        progress=progress,
-        images=steps.ImageCache(aws, found.image_cache_seed()),
-    )
-    built, results = steps.run_all(planned, context)
-    return PublishResult(
-        image=name,
-        version=version,
-        amis=dict(built.amis),
-        dry_run=dry_run,
-        prune=prune,
-        steps=tuple(results),
-        calls=len(aws.log.calls),
-        mutating=tuple(aws.log.mutating),
-    )

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
-from packerpy import atomic, proc
 from packerpy.errors import SandboxError
+from packerpy.support import atomic, proc
 
 STATE_NAME = "sandbox.json"
 LOG_NAME = "sandbox.log"
@@ -94,7 +94,7 @@ def start(
         env["MOTO_AMIS_PATH"] = str(amis_path)
     log = state_dir / LOG_NAME
     pid = proc.spawn_detached(
-        [sys.executable, "-m", "packerpy.sandbox_server", "--host", HOST, "--port", str(port)],
+        [sys.executable, "-m", "packerpy.sandbox.server", "--host", HOST, "--port", str(port)],
         log_path=log,
         env=env,
     )

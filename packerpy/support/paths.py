@@ -1,11 +1,11 @@
-"""Where built-in templates and provisioners live: a source checkout or an installed wheel."""
+"""Paths: built-in data (a source checkout or an installed wheel) and how errors name files."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent
 
 
 def builtin(kind: str) -> Path:
@@ -32,3 +32,11 @@ def names(dirs: Iterable[Path], suffix: str) -> list[str]:
         if path.name.endswith(suffix)
     }
     return sorted(found)
+
+
+def display_path(path: Path) -> str:
+    """A file as error messages name it: relative to the cwd when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from packerpy import proc
 from packerpy.errors import (
     InterruptedByUser,
     PackerError,
     PackerMissingError,
     PackerTemplateError,
 )
-from packerpy.events import ErrorEvent, Event, RawLine, UiEvent, error_text, parse_line
+from packerpy.packer.events import ErrorEvent, Event, RawLine, UiEvent, error_text, parse_line
+from packerpy.support import proc
 
 INSTALL_HINT = (
     "install Packer >= 1.6 (Debian/Ubuntu: apt-get install packer; "

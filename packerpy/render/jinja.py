@@ -17,18 +17,20 @@ from typing import Any
 
 import jinja2
 
-from packerpy import atomic, hcl, resources, versioning
+from packerpy import naming
+from packerpy.aws.settings import AwsSettings
 from packerpy.config import (
-    TAG_PREFIX,
-    AwsSettings,
     ImageConfig,
     Project,
     ScriptProvisioner,
     image_regions,
 )
 from packerpy.errors import ConfigError, TemplateError
-from packerpy.manifest import MANIFEST_NAME
-from packerpy.packer import AMAZON_PLUGIN_SOURCE, AMAZON_PLUGIN_VERSION, PackerInfo
+from packerpy.packer.binary import AMAZON_PLUGIN_SOURCE, AMAZON_PLUGIN_VERSION, PackerInfo
+from packerpy.packer.manifest import MANIFEST_NAME
+from packerpy.render import hcl
+from packerpy.support import atomic
+from packerpy.support import paths as resources
 
 TEMPLATE_SUFFIX = ".pkr.hcl.j2"
 MANIFEST_BLOCK = f'\n  post-processor "manifest" {{\n    output = "{MANIFEST_NAME}"\n  }}\n'
@@ -108,9 +110,9 @@ def environment(search_path: tuple[Path, ...]) -> jinja2.Environment:
 
 def builtin_variables(name: str, image: ImageConfig) -> dict[str, object]:
     """Values that change per bake, passed to packer through the var file."""
-    tags = {f"{TAG_PREFIX}image": name, f"{TAG_PREFIX}version": image.version, **image.tags}
+    tags = {**naming.identity_tags(name, image.version), **image.tags}
     return {
-        "ami_name": versioning.ami_name(image.ami_name_pattern, name, image.version),
+        "ami_name": naming.ami_name(image.ami_name_pattern, name, image.version),
         "image_version": image.version,
         "tags": tags,
     }

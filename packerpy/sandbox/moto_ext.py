@@ -2,7 +2,7 @@
 
 It exists only because moto (written against moto 5.2.5) answers both operations with
 "not implemented" and never reports an AMI's `DeprecationTime`. Only the sandbox server
-process (`packerpy.sandbox_server`) installs it; production code never imports it.
+process (`packerpy.sandbox.server`) installs it; production code never imports it.
 
 What it does, following the EC2 API reference:
 - EnableImageDeprecation(ImageId, DeprecateAt) stores DeprecateAt on the AMI, seconds rounded

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from packerpy import regions
-from packerpy.config import AwsSettings
+from packerpy.aws.settings import AwsSettings
 from packerpy.errors import AwsError
+from packerpy.support import regions
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client

@@ -1,0 +1,132 @@
+"""Reading packerpy.toml: TOML, then the models, then the files it names; one-line errors."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from packerpy import naming
+from packerpy.config.models import Config, ScriptProvisioner, image_regions
+from packerpy.config.project import (
+    CONFIG_FILENAME,
+    Project,
+    available_provisioners,
+    available_templates,
+)
+from packerpy.errors import ConfigError
+from packerpy.support import paths
+from packerpy.support.paths import display_path
+
+
+def find_config(explicit: Path | None, cwd: Path | None = None) -> Path:
+    """The config named with -c, else packerpy.toml in the current directory."""
+    path = explicit if explicit is not None else (cwd or Path.cwd()) / CONFIG_FILENAME
+    if not path.is_file():
+        hint = "" if explicit else " (run `packerpy init NAME` to create one, or pass -c PATH)"
+        raise ConfigError(f"{path}: config file not found{hint}")
+    return path
+
+
+def load(path: Path) -> Project:
+    """Read and validate a packerpy.toml; any problem is a ConfigError naming file, field, value."""
+    path = path.resolve()
+    label = display_path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{label}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{label}: cannot read: {exc}") from None
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{label}: {line}" for line in format_validation_error(exc)]
+        more = lines[1:]
+        raise ConfigError(lines[0], detail=more) from None
+    project = Project(path=path, config=config)
+    _check_references(project)
+    return project
+
+
+def format_validation_error(exc: ValidationError) -> list[str]:
+    """pydantic errors as `field.path[2]: 'value' message` lines."""
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = _loc(err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        kind = err["type"]
+        if kind == "missing":
+            out.append(f"{loc}: is required")
+        elif kind == "extra_forbidden":
+            out.append(f"{loc}: unknown key")
+        elif isinstance(err["input"], dict) or not loc:
+            # A whole-table check: the message names what is wrong, the table is too long to echo.
+            out.append(f"{loc or '(top level)'}: {_lower_first(msg)}")
+        else:
+            out.append(f"{loc}: {err['input']!r} {_lower_first(msg)}")
+    return out
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        # pydantic names union branches and validator functions in the path; users never see those.
+        if isinstance(item, str) and (
+            item.startswith(("function-", "tagged-union"))
+            or item in {"str", "ScriptProvisioner", "[key]"}
+        ):
+            continue
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(("." if parts else "") + item)
+    return "".join(parts)
+
+
+def _lower_first(msg: str) -> str:
+    return msg[:1].lower() + msg[1:]
+
+
+def _check_references(project: Project) -> None:
+    """Files the config names must exist: templates, named provisioners and script paths."""
+    for name, image in project.config.images.items():
+        try:
+            naming.ami_name(image.ami_name_pattern, name, image.version)
+        except ValueError as exc:
+            raise ConfigError(f"{project.label}: images.{name}.ami_name_pattern: {exc}") from None
+        if paths.find(project.templates_dirs(), f"{image.template}.pkr.hcl.j2") is None:
+            known = ", ".join(available_templates(project)) or "none"
+            raise ConfigError(
+                f"{project.label}: images.{name}.template: {image.template!r} "
+                f"is not a template (available: {known})"
+            )
+        for index, ref in enumerate(image.provisioners):
+            where = f"{project.label}: images.{name}.provisioners[{index}]"
+            if isinstance(ref, ScriptProvisioner):
+                if not (project.root / ref.script).is_file():
+                    raise ConfigError(f"{where}.script: {ref.script!r} does not exist")
+            elif paths.find(project.provisioner_dirs(), f"{ref}.sh") is None:
+                known = ", ".join(available_provisioners(project)) or "none"
+                raise ConfigError(f"{where}: {ref!r} is not a provisioner (available: {known})")
+        if (
+            image.communicator.ssh_private_key_file
+            and not (project.root / image.communicator.ssh_private_key_file).is_file()
+        ):
+            raise ConfigError(
+                f"{project.label}: images.{name}.communicator.ssh_private_key_file: "
+                f"{image.communicator.ssh_private_key_file!r} does not exist"
+            )
+        regions = image_regions(image, project.config.aws.region)
+        for region in image.kms_key_ids:
+            if region not in regions:
+                raise ConfigError(
+                    f"{project.label}: images.{name}.kms_key_ids: {region!r} "
+                    f"is not one of the image's regions ({', '.join(regions)})"
+                )
+        if image.kms_key_ids and (missing := [r for r in regions if r not in image.kms_key_ids]):
+            raise ConfigError(
+                f"{project.label}: images.{name}.kms_key_ids: no key for region "
+                f"{missing[0]!r} (with kms_key_ids set, every region needs a key)"
+            )

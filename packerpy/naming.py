@@ -1,0 +1,92 @@
+"""packerpy's AWS vocabulary: every `packerpy:*` tag key and the rules for AMI names.
+
+Tags are how packerpy finds what it made (published versions, channels, retention) and how it
+records how an image was built; they are defined here once so readers and writers agree.
+"""
+
+from __future__ import annotations
+
+import string
+
+from packerpy.versions import parse
+
+# Tags packerpy writes itself; users may not set keys under this prefix.
+TAG_PREFIX = "packerpy:"
+IMAGE_TAG = f"{TAG_PREFIX}image"
+VERSION_TAG = f"{TAG_PREFIX}version"
+FINGERPRINT_TAG = f"{TAG_PREFIX}fingerprint"
+BASE_AMI_TAG = f"{TAG_PREFIX}base-ami"
+BASE_AMI_NAME_TAG = f"{TAG_PREFIX}base-ami-name"
+GIT_SHA_TAG = f"{TAG_PREFIX}git-sha"
+GIT_DIRTY_TAG = f"{TAG_PREFIX}git-dirty"
+PACKER_VERSION_TAG = f"{TAG_PREFIX}packer-version"
+BUILT_AT_TAG = f"{TAG_PREFIX}built-at"
+# Tags that say which image and version an AMI is (not how it was built).
+IDENTITY_TAGS = frozenset({IMAGE_TAG, VERSION_TAG})
+
+DEFAULT_NAME_PATTERN = "{image}-{version}"
+NAME_PLACEHOLDERS = ("image", "version")
+
+AMI_NAME_MIN = 3
+AMI_NAME_MAX = 128
+# AWS: "alphanumeric characters, parentheses, square brackets, spaces, periods, slashes, dashes,
+# single quotes, at-signs, or underscores" (ASCII: EC2 rejects other letters).
+_AMI_NAME_CHARS = frozenset(string.ascii_letters + string.digits + "()[] ./-'@_")
+_AMI_NAME_CHARS_TEXT = "letters, digits, ( ) [ ] space . / - ' @ _"
+
+
+def identity_tags(image: str, version: str) -> dict[str, str]:
+    """The tags that make an AMI findable as `image` at `version`."""
+    return {IMAGE_TAG: image, VERSION_TAG: version}
+
+
+def validate_name_pattern(pattern: str) -> None:
+    """Reject an AMI name pattern that cannot give valid, distinct names to every version.
+
+    Messages are predicates that read after the pattern (config errors print `'PATTERN' MESSAGE`).
+    """
+    try:
+        fields = list(string.Formatter().parse(pattern))
+    except ValueError as exc:
+        raise ValueError(f"is not a valid pattern ({exc})") from None
+    seen: set[str] = set()
+    for literal, field, spec, conversion in fields:
+        for char in literal:
+            if char not in _AMI_NAME_CHARS:
+                raise ValueError(
+                    f"contains {char!r}, which AMI names may not (allowed: {_AMI_NAME_CHARS_TEXT})"
+                )
+        if field is None:
+            continue
+        if field not in NAME_PLACEHOLDERS or spec or conversion:
+            shown = "{" + field + (f"!{conversion}" if conversion else "")
+            shown += (f":{spec}" if spec else "") + "}"
+            raise ValueError(
+                f"has an unknown placeholder {shown} (allowed: {{image}}, {{version}})"
+            )
+        seen.add(field)
+    if "version" not in seen:
+        raise ValueError("must contain {version}, or every version of an image gets the same name")
+
+
+def ami_name(pattern: str, image: str, version: str) -> str:
+    """The AMI name for `image` at `version`, checked against AWS's AMI name rules.
+
+    SemVer build metadata's '+' is not allowed in AMI names; it becomes '_', which never occurs
+    in a SemVer string, so distinct versions still get distinct names.
+    """
+    validate_name_pattern(pattern)
+    parse(version)
+    name = pattern.format(image=image, version=version.replace("+", "_"))
+    for char in name:
+        if char not in _AMI_NAME_CHARS:
+            raise ValueError(
+                f"AMI name {name!r}: character {char!r} is not allowed "
+                f"(allowed: {_AMI_NAME_CHARS_TEXT})"
+            )
+    if not AMI_NAME_MIN <= len(name) <= AMI_NAME_MAX:
+        raise ValueError(
+            f"AMI name {name!r} is {len(name)} characters; "
+            f"AWS allows {AMI_NAME_MIN} to {AMI_NAME_MAX}"
+        )
+    return name
