@@ -246,7 +246,10 @@ def test_printing_an_unencoded_value_is_refused(tmp_path: Path) -> None:
 
 def test_undefined_names_are_errors(tmp_path: Path) -> None:
     override(tmp_path, "build {\n  name = {{ nmae | hcl }}\n}\n")
-    with pytest.raises(TemplateError, match=r"amazon-ebs.pkr.hcl.j2:2: 'nmae' is undefined$"):
+    with pytest.raises(
+        TemplateError,
+        match=r"amazon-ebs.pkr.hcl.j2:2: 'nmae' is undefined: not in template contract v1 ",
+    ):
         rendered(tmp_path)
 
 

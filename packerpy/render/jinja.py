@@ -3,12 +3,12 @@
 Templates are looked up in the project's hcl_templates/ first, then the built-ins. The template
 holds what is static for an image; what changes per bake (version, AMI name, tags, user
 variables) goes in the var file, so the rendered template of two versions is byte-identical.
+What a template may read is declared in render/contract.py; this module only runs Jinja.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,39 +16,47 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.utils import missing
 
-from packerpy import naming
 from packerpy.aws.settings import AwsSettings
-from packerpy.config import (
-    ImageConfig,
-    Project,
-    ScriptProvisioner,
-    image_regions,
-)
+from packerpy.config import Project
 from packerpy.errors import ConfigError, TemplateError
-from packerpy.packer.binary import AMAZON_PLUGIN_SOURCE, AMAZON_PLUGIN_VERSION, PackerInfo
-from packerpy.packer.manifest import MANIFEST_NAME
-from packerpy.render import hcl
+from packerpy.packer.binary import PackerInfo
+from packerpy.render import contract, hcl
+from packerpy.render.assets import SCRIPTS_DIR, copy_assets, provisioner_assets
+from packerpy.render.contract import (
+    INVENTORY_DEFAULT,
+    INVENTORY_NAME,
+    MANIFEST_BLOCK,
+    SHELL_EXECUTE_COMMAND,
+    TEMPLATE_CONTRACT_VERSION,
+    builtin_variables,
+    inject_manifest,
+)
 from packerpy.support import atomic
-from packerpy.support import paths as resources
+
+# Names that moved to contract.py and assets.py stay importable from here for existing callers.
+__all__ = [
+    "INVENTORY_DEFAULT",
+    "INVENTORY_NAME",
+    "MANIFEST_BLOCK",
+    "SCRIPTS_DIR",
+    "SHELL_EXECUTE_COMMAND",
+    "TEMPLATE_SUFFIX",
+    "Rendered",
+    "RenderedFiles",
+    "builtin_variables",
+    "check_hcl",
+    "environment",
+    "inject_manifest",
+    "provisioner_assets",
+    "render",
+    "with_tags",
+    "write",
+]
 
 TEMPLATE_SUFFIX = ".pkr.hcl.j2"
-MANIFEST_BLOCK = f'\n  post-processor "manifest" {{\n    output = "{MANIFEST_NAME}"\n  }}\n'
-# Scripts run as root with packer's environment variables kept: directly when the SSH user is
-# root (images without sudo), else through sudo. `{{ }}` is packer's own template syntax.
-SHELL_EXECUTE_COMMAND = (
-    "chmod +x {{ .Path }}; {{ .Vars }} sh -c "
-    '\'if [ "$(id -u)" -eq 0 ]; then exec sh -eu "$0"; else exec sudo -n -E sh -eu "$0"; fi\' '
-    "{{ .Path }}"
-)
-# Where the inventory provisioner leaves its JSON unless provisioner_env.INVENTORY_OUT says.
-INVENTORY_DEFAULT = "/var/lib/packerpy/inventory.json"
-INVENTORY_NAME = "inventory.json"
-_BUILD_START = re.compile(r"build\s*\{\s*(#.*)?")
-_HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)\s*$")
-
-
-SCRIPTS_DIR = "scripts"
+CONTRACT_HINT = f"not in template contract v{TEMPLATE_CONTRACT_VERSION} (docs/template-contract.md)"
 
 
 @dataclass(frozen=True)
@@ -72,29 +80,69 @@ class RenderedFiles:
     var_file: Path
 
 
+class _Refused(Exception):
+    """A value a template tried to print that is not HCL; render() adds file:line."""
+
+
+class _ContractUndefined(jinja2.StrictUndefined):
+    """StrictUndefined whose message names the missing contract path (`image.version`)."""
+
+    __slots__ = ()
+
+    @property
+    def _undefined_message(self) -> str:
+        owner = getattr(type(self._undefined_obj), "_path", None)
+        if self._undefined_hint or not isinstance(self._undefined_name, str):
+            return super()._undefined_message
+        if self._undefined_obj is missing or owner == "":
+            return f"{self._undefined_name!r} is undefined: {CONTRACT_HINT}"
+        if owner is not None:
+            return f"{owner}.{self._undefined_name} is undefined: {CONTRACT_HINT}"
+        return super()._undefined_message
+
+
 def _finalize(value: object) -> object:
     """Everything a template prints must have passed through the HCL encoder."""
     if isinstance(value, hcl.Hcl):
         return value
-    raise _Unencoded(value)
+    raise _Refused(
+        f"{value!r} printed without the hcl filter "
+        "(write {{ value | hcl }} so it is quoted and escaped)"
+    )
 
 
-class _Unencoded(Exception):
-    def __init__(self, value: object) -> None:
-        super().__init__(value)
-        self.value = value
+def _defined(value: object) -> None:
+    """Raise the UndefinedError for an undefined value anywhere inside `value`."""
+    if isinstance(value, jinja2.Undefined):
+        str(value)  # StrictUndefined raises UndefinedError naming the missing variable
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            _defined(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _defined(item)
 
 
 def _encode(value: object) -> hcl.Hcl:
-    if isinstance(value, jinja2.Undefined):
-        str(value)  # StrictUndefined raises UndefinedError naming the missing variable
-    return hcl.encode(value)
+    _defined(value)
+    try:
+        return hcl.encode(value)
+    except (TypeError, ValueError) as exc:
+        raise _Refused(str(exc)) from None
+
+
+def _attrs(values: Mapping[str, object], indent: int = 2) -> hcl.Hcl:
+    _defined(values)
+    try:
+        return hcl.attributes(values, indent)
+    except (TypeError, ValueError) as exc:
+        raise _Refused(str(exc)) from None
 
 
 def environment(search_path: tuple[Path, ...]) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(path) for path in search_path]),
-        undefined=jinja2.StrictUndefined,
+        undefined=_ContractUndefined,
         # HCL is not HTML: escaping is hcl.encode's job, so Jinja's autoescape stays off.
         autoescape=False,  # noqa: S701
         keep_trailing_newline=True,
@@ -102,102 +150,30 @@ def environment(search_path: tuple[Path, ...]) -> jinja2.Environment:
         lstrip_blocks=True,
         finalize=_finalize,
     )
+    # contract.TEMPLATE_FILTERS and TEMPLATE_FUNCTIONS: the helpers every template may use.
     env.filters["hcl"] = _encode
-    env.globals["attrs"] = hcl.attributes
+    env.globals["attrs"] = _attrs
     env.globals["expr"] = hcl.expr
     return env
-
-
-def builtin_variables(name: str, image: ImageConfig) -> dict[str, object]:
-    """Values that change per bake, passed to packer through the var file."""
-    tags = {**naming.identity_tags(name, image.version), **image.tags}
-    return {
-        "ami_name": naming.ami_name(image.ami_name_pattern, name, image.version),
-        "image_version": image.version,
-        "tags": tags,
-    }
-
-
-def _check_capabilities(project: Project, name: str, image: ImageConfig, info: PackerInfo) -> None:
-    if info.amazon_plugin_options or "share" in image.steps:
-        return  # the share step grants org and OU permissions after the bake
-    for key in ("org_arns", "ou_arns"):
-        if getattr(image.share, key):
-            raise ConfigError(
-                f"{project.label}: images.{name}.share.{key}: needs packer >= 1.7 "
-                f"(found {info.version_text}) or the share step in images.{name}.steps"
-            )
-
-
-def _context(
-    project: Project,
-    name: str,
-    image: ImageConfig,
-    settings: AwsSettings,
-    info: PackerInfo,
-    scripts: list[str],
-) -> dict[str, Any]:
-    regions = image_regions(image, settings.region)
-    key_file = image.communicator.ssh_private_key_file
-    # Scripts see each secret under its environment name; packer fills in the value.
-    secret_env = [hcl.expr(f'"{s}=${{var.{s.lower()}}}"') for s in image.secrets]
-    return {
-        "name": name,
-        "image": image,
-        "packer": info,
-        "plugin": {"source": AMAZON_PLUGIN_SOURCE, "version": AMAZON_PLUGIN_VERSION},
-        "aws": settings,
-        "build_region": regions[0],
-        "copy_regions": list(regions[1:]),
-        "kms_key_id": image.kms_key_ids.get(regions[0]),
-        "region_kms_key_ids": {r: k for r, k in image.kms_key_ids.items() if r != regions[0]},
-        "scripts": scripts,
-        "shell_execute_command": SHELL_EXECUTE_COMMAND,
-        "ssh_private_key_file": str((project.root / key_file).resolve()) if key_file else None,
-        "user_variables": sorted(image.variables),
-        # Older packer rejects metadata_options and imds_support; `lint` warns about that.
-        "imdsv2": image.build_env.require_imdsv2 and info.amazon_plugin_options,
-        "secret_variables": [secret.lower() for secret in image.secrets],
-        "secret_env": secret_env,
-        "script_env": [*_script_env(image), *secret_env],
-        # The inventory script's JSON comes back into the run record beside the template.
-        "inventory": (
-            {
-                "from": image.provisioner_env.get("INVENTORY_OUT", INVENTORY_DEFAULT),
-                "to": INVENTORY_NAME,
-            }
-            if "inventory" in image.provisioners
-            else None
-        ),
-    }
-
-
-def _script_env(image: ImageConfig) -> list[str]:
-    env = dict(image.provisioner_env)
-    if image.scrub_paths:
-        env["SCRUB_EXTRA_PATHS"] = "\n".join(image.scrub_paths)
-    return [f"{key}={value}" for key, value in sorted(env.items())]
-
-
-def provisioner_assets(project: Project, name: str, image: ImageConfig) -> dict[str, Path]:
-    """Relative path in the output directory -> source file, in provisioning order."""
-    assets: dict[str, Path] = {}
-    for index, ref in enumerate(image.provisioners):
-        if isinstance(ref, ScriptProvisioner):
-            source = project.root / ref.script
-        else:
-            found = resources.find(project.provisioner_dirs(), f"{ref}.sh")
-            if found is None:  # checked at load; a file removed since is still a config error
-                raise ConfigError(f"{project.label}: images.{name}: provisioner {ref!r} not found")
-            source = found
-        assets[f"{SCRIPTS_DIR}/{index:02d}-{source.name}"] = source.resolve()
-    return assets
 
 
 def with_tags(rendered: Rendered, tags: Mapping[str, str]) -> Rendered:
     """The same render with more tags for packer to apply (AMI, snapshots, every region)."""
     merged = {**dict(rendered.variables.get("tags", {})), **tags}  # type: ignore[call-overload]
     return dataclasses.replace(rendered, variables={**rendered.variables, "tags": merged})
+
+
+def _template(project: Project, name: str, filename: str) -> jinja2.Template:
+    env = environment(project.templates_dirs())
+    try:
+        return env.get_template(filename)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"{exc.filename or filename}:{exc.lineno}: {exc.message}") from None
+    except jinja2.TemplateNotFound:
+        template = filename.removesuffix(TEMPLATE_SUFFIX)
+        raise ConfigError(
+            f"{project.label}: images.{name}.template: {template!r} is not a template"
+        ) from None
 
 
 def render(
@@ -210,27 +186,17 @@ def render(
 ) -> Rendered:
     """Render `name`'s template; `base_ami` pins the source AMI in place of the base filter."""
     image = project.image(name)
-    _check_capabilities(project, name, image, info)
-    env = environment(project.templates_dirs())
-    filename = image.template + TEMPLATE_SUFFIX
-    try:
-        template = env.get_template(filename)
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"{exc.filename or filename}:{exc.lineno}: {exc.message}") from None
-    except jinja2.TemplateNotFound:
-        raise ConfigError(
-            f"{project.label}: images.{name}.template: {image.template!r} is not a template"
-        ) from None
-    source = Path(template.filename or filename)
+    contract.check_capabilities(project, name, image, info)
+    template = _template(project, name, image.template + TEMPLATE_SUFFIX)
+    source = Path(template.filename or image.template + TEMPLATE_SUFFIX)
     assets = provisioner_assets(project, name, image)
+    context = contract.build_context(
+        project, name, image, settings, info, scripts=tuple(assets), base_ami=base_ami
+    )
     try:
-        context = _context(project, name, image, settings, info, list(assets))
-        text = template.render({**context, "base_ami": base_ami or image.base.ami})
-    except _Unencoded as exc:
-        raise TemplateError(
-            f"{_where(exc, source)}: {exc.value!r} printed without the hcl filter "
-            "(write {{ value | hcl }} so it is quoted and escaped)"
-        ) from None
+        text = template.render(context.as_jinja())
+    except _Refused as exc:
+        raise TemplateError(f"{_where(exc, source)}: {exc}") from None
     except jinja2.UndefinedError as exc:
         raise TemplateError(f"{_where(exc, source)}: {exc.message}") from None
     except jinja2.TemplateError as exc:
@@ -248,41 +214,6 @@ def _where(exc: BaseException, source: Path) -> str:
     return str(source)
 
 
-def inject_manifest(text: str, source: Path) -> str:
-    """Add packerpy's manifest post-processor as the last thing in the (single) build block.
-
-    Scans top-level lines only, skipping heredoc bodies, so a `}` inside a heredoc cannot be
-    mistaken for the end of the block.
-    """
-    lines = text.splitlines(keepends=True)
-    starts: list[int] = []
-    end: int | None = None
-    heredoc: str | None = None
-    in_build = False
-    for index, line in enumerate(lines):
-        stripped = line.rstrip("\r\n")
-        if heredoc is not None:
-            if stripped.strip() == heredoc:
-                heredoc = None
-            continue
-        if match := _HEREDOC.search(stripped):
-            heredoc = match.group(1)
-            continue
-        if _BUILD_START.fullmatch(stripped):
-            starts.append(index)
-            in_build = True
-        elif in_build and stripped.rstrip() == "}":
-            end = index if end is None else end
-            in_build = False
-    if len(starts) != 1 or end is None:
-        found = "no build block" if not starts else f"{len(starts)} build blocks"
-        raise TemplateError(
-            f"{source}: has {found}; packerpy bakes one `build {{ ... }}` block per image "
-            "(opening `build {` and closing `}` at the start of a line)"
-        )
-    return "".join([*lines[:end], MANIFEST_BLOCK.lstrip("\n"), *lines[end:]])
-
-
 def check_hcl(text: str, label: str) -> dict[str, Any]:
     """Parse with python-hcl2: a template packer cannot read fails here with a line number."""
     import hcl2  # noqa: PLC0415 - 0.1 s import, only needed when checking
@@ -296,13 +227,12 @@ def check_hcl(text: str, label: str) -> dict[str, Any]:
 
 
 def write(rendered: Rendered, out_dir: Path) -> RenderedFiles:
-    """Write `<image>.pkr.hcl` and `<image>.pkrvars.hcl` atomically into out_dir."""
+    """Write `<image>.pkr.hcl`, `<image>.pkrvars.hcl` and the scripts atomically into out_dir."""
     files = RenderedFiles(
         template=out_dir / f"{rendered.image}.pkr.hcl",
         var_file=out_dir / f"{rendered.image}.pkrvars.hcl",
     )
     atomic.write_text(files.template, rendered.text)
     atomic.write_text(files.var_file, rendered.var_file_text)
-    for relative, source in rendered.assets.items():
-        atomic.write_bytes(out_dir / relative, source.read_bytes(), mode=0o755)
+    copy_assets(rendered.assets, out_dir)
     return files
