@@ -11,16 +11,14 @@ of one bumps it. docs/template-contract.md documents this module (a test keeps t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from pathlib import Path
 from typing import ClassVar, TypedDict
 
 from packerpy import naming
 from packerpy.aws.settings import AwsSettings
 from packerpy.config import ImageConfig, Project, image_regions
-from packerpy.errors import ConfigError, TemplateError
+from packerpy.errors import ConfigError
 from packerpy.packer.binary import AMAZON_PLUGIN_SOURCE, AMAZON_PLUGIN_VERSION, PackerInfo
 from packerpy.packer.manifest import MANIFEST_NAME
 from packerpy.render import hcl
@@ -43,9 +41,10 @@ SHELL_EXECUTE_COMMAND = (
 # Where the inventory provisioner leaves its JSON unless provisioner_env.INVENTORY_OUT says.
 INVENTORY_DEFAULT = "/var/lib/packerpy/inventory.json"
 INVENTORY_NAME = "inventory.json"
+# The manifest rule: a template has exactly one `build {` block, opened and closed at the start
+# of a line, and no manifest post-processor of its own; packerpy appends this one as the block's
+# last item (jinja.inject_manifest) and reads this run's AMIs from it.
 MANIFEST_BLOCK = f'\n  post-processor "manifest" {{\n    output = "{MANIFEST_NAME}"\n  }}\n'
-_BUILD_START = re.compile(r"build\s*\{\s*(#.*)?")
-_HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)\s*$")
 
 
 # Each view names its own path (`_path`) so an undeclared attribute error can say `image.foo`.
@@ -283,39 +282,3 @@ def check_capabilities(project: Project, name: str, image: ImageConfig, info: Pa
                 f"{project.label}: images.{name}.share.{key}: needs packer >= 1.7 "
                 f"(found {info.version_text}) or the share step in images.{name}.steps"
             )
-
-
-def inject_manifest(text: str, source: Path) -> str:
-    """Add packerpy's manifest post-processor as the last thing in the (single) build block.
-
-    The rule templates follow: exactly one `build {` block, opened and closed at the start of a
-    line, and no manifest post-processor of their own. Scans top-level lines only, skipping
-    heredoc bodies, so a `}` inside a heredoc cannot be mistaken for the end of the block.
-    """
-    lines = text.splitlines(keepends=True)
-    starts: list[int] = []
-    end: int | None = None
-    heredoc: str | None = None
-    in_build = False
-    for index, line in enumerate(lines):
-        stripped = line.rstrip("\r\n")
-        if heredoc is not None:
-            if stripped.strip() == heredoc:
-                heredoc = None
-            continue
-        if match := _HEREDOC.search(stripped):
-            heredoc = match.group(1)
-            continue
-        if _BUILD_START.fullmatch(stripped):
-            starts.append(index)
-            in_build = True
-        elif in_build and stripped.rstrip() == "}":
-            end = index if end is None else end
-            in_build = False
-    if len(starts) != 1 or end is None:
-        found = "no build block" if not starts else f"{len(starts)} build blocks"
-        raise TemplateError(
-            f"{source}: has {found}; packerpy bakes one `build {{ ... }}` block per image "
-            "(opening `build {` and closing `}` at the start of a line)"
-        )
-    return "".join([*lines[:end], MANIFEST_BLOCK.lstrip("\n"), *lines[end:]])

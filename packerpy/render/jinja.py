@@ -9,6 +9,7 @@ What a template may read is declared in render/contract.py; this module only run
 from __future__ import annotations
 
 import dataclasses
+import re
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,7 +32,6 @@ from packerpy.render.contract import (
     SHELL_EXECUTE_COMMAND,
     TEMPLATE_CONTRACT_VERSION,
     builtin_variables,
-    inject_manifest,
 )
 from packerpy.support import atomic
 
@@ -56,6 +56,8 @@ __all__ = [
 ]
 
 TEMPLATE_SUFFIX = ".pkr.hcl.j2"
+_BUILD_START = re.compile(r"build\s*\{\s*(#.*)?")
+_HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)\s*$")
 CONTRACT_HINT = f"not in template contract v{TEMPLATE_CONTRACT_VERSION} (docs/template-contract.md)"
 
 
@@ -212,6 +214,41 @@ def _where(exc: BaseException, source: Path) -> str:
         if frame.filename.endswith(TEMPLATE_SUFFIX):
             return f"{frame.filename}:{frame.lineno}"
     return str(source)
+
+
+def inject_manifest(text: str, source: Path) -> str:
+    """Add packerpy's manifest post-processor as the last thing in the (single) build block.
+
+    contract.MANIFEST_BLOCK states the rule templates follow. Scans top-level lines only, skipping
+    heredoc bodies, so a `}` inside a heredoc cannot be mistaken for the end of the block.
+    """
+    lines = text.splitlines(keepends=True)
+    starts: list[int] = []
+    end: int | None = None
+    heredoc: str | None = None
+    in_build = False
+    for index, line in enumerate(lines):
+        stripped = line.rstrip("\r\n")
+        if heredoc is not None:
+            if stripped.strip() == heredoc:
+                heredoc = None
+            continue
+        if match := _HEREDOC.search(stripped):
+            heredoc = match.group(1)
+            continue
+        if _BUILD_START.fullmatch(stripped):
+            starts.append(index)
+            in_build = True
+        elif in_build and stripped.rstrip() == "}":
+            end = index if end is None else end
+            in_build = False
+    if len(starts) != 1 or end is None:
+        found = "no build block" if not starts else f"{len(starts)} build blocks"
+        raise TemplateError(
+            f"{source}: has {found}; packerpy bakes one `build {{ ... }}` block per image "
+            "(opening `build {` and closing `}` at the start of a line)"
+        )
+    return "".join([*lines[:end], MANIFEST_BLOCK.lstrip("\n"), *lines[end:]])
 
 
 def check_hcl(text: str, label: str) -> dict[str, Any]:
