@@ -184,3 +184,12 @@ def test_interrupted_build_exits_130(tmp_path: Path) -> None:
         )
     assert err.value.exit_code == EXIT_INTERRUPTED
     assert err.value.message.startswith("interrupted (SIGINT): packer was cancelled and cleaned up")
+
+
+def test_runners_moved_to_run_stay_importable_from_binary() -> None:
+    from packerpy.packer import run
+
+    for name in packer._IN_RUN:
+        assert getattr(packer, name) is getattr(run, name)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = packer.nope  # type: ignore[attr-defined]

@@ -1,28 +1,33 @@
-"""The packer binary: version detection, command lines, and running them through proc.
+"""The packer binary: version detection, what that version can do, and its command lines.
 
-Command builders are pure functions returning lists (tests compare them by equality); the
-runners turn a missing binary, a rejected template and a failed build into distinct errors.
+Command builders are pure functions returning lists (tests compare them by equality). Running
+them lives in run.py; the runners stay importable from here for existing callers.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shutil
-import signal
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from packerpy.errors import (
-    InterruptedByUser,
-    PackerError,
-    PackerMissingError,
-    PackerTemplateError,
-)
-from packerpy.packer.events import ErrorEvent, Event, RawLine, UiEvent, error_text, parse_line
+from packerpy.errors import PackerMissingError
 from packerpy.support import proc
+
+if TYPE_CHECKING:
+    # run.py imports this module, so the runners are re-exported lazily (see __getattr__).
+    from packerpy.packer.run import ERROR_TAIL_LINES as ERROR_TAIL_LINES
+    from packerpy.packer.run import build as build
+    from packerpy.packer.run import fmt_diff as fmt_diff
+    from packerpy.packer.run import init as init
+    from packerpy.packer.run import one_line as one_line
+    from packerpy.packer.run import secret_environment as secret_environment
+    from packerpy.packer.run import validate as validate
 
 INSTALL_HINT = (
     "install Packer >= 1.6 (Debian/Ubuntu: apt-get install packer; "
@@ -32,8 +37,10 @@ INSTALL_HINT = (
 PLUGINS_SINCE = (1, 7, 0)
 AMAZON_PLUGIN_SOURCE = "github.com/hashicorp/amazon"
 AMAZON_PLUGIN_VERSION = ">= 1.2.0"  # imds_support arrived in the amazon plugin 1.2
-# Lines of packer's output shown under a failure; the full log is named in the message.
-ERROR_TAIL_LINES = 6
+# Names that moved to run.py, still importable from here so call sites keep working.
+_IN_RUN = frozenset(
+    {"ERROR_TAIL_LINES", "build", "fmt_diff", "init", "one_line", "secret_environment", "validate"}
+)
 
 
 @dataclass(frozen=True)
@@ -121,198 +128,8 @@ def build_command(
     ]
 
 
-def _check(done: proc.Completed, what: str, template: Path) -> None:
-    if done.returncode == 0:
-        return
-    first = _first_error(done.output) or f"exit {done.returncode}"
-    raise PackerTemplateError(
-        f"{template.name}: packer {what} failed: {first}",
-        command=done.command,
-        returncode=done.returncode,
-        tail=done.tail(),
-    )
-
-
-def _first_error(output: str) -> str | None:
-    """packer's first diagnostic as one line: `summary (line N): detail`.
-
-    packer prints `Error: summary`, an indented `on FILE line N:` with a source excerpt, then
-    an unindented detail sentence; or `Error: N error(s) occurred:` followed by `* ...` bullets.
-    """
-    lines = output.splitlines()
-    for index, raw in enumerate(lines):
-        if not raw.startswith("Error:"):
-            continue
-        summary = raw.removeprefix("Error:").strip()
-        following = lines[index + 1 :]
-        if summary.endswith("error(s) occurred:"):
-            bullets = [line.strip() for line in following if line.strip().startswith("* ")]
-            return bullets[0].removeprefix("* ") if bullets else summary
-        location = detail = None
-        for line in following:
-            text = line.strip()
-            if line.startswith("Error:"):
-                break
-            if not text:
-                continue
-            if location is None and (found := re.match(r"on .+ line (\d+)", text)):
-                location = f"line {found.group(1)}"
-            elif not line.startswith((" ", "\t")):
-                detail = text
-                break
-        where = f" ({location})" if location else ""
-        return f"{summary}{where}: {detail}" if detail else f"{summary}{where}"
-    return None
-
-
-def secret_environment(secrets: Mapping[str, str]) -> dict[str, str]:
-    """Sensitive variables reach packer only as PKR_VAR_* environment, never in a file."""
-    return {f"PKR_VAR_{name}": value for name, value in secrets.items()}
-
-
-def _run(
-    command: list[str], *, cwd: Path, timeout: float, extra: Mapping[str, str] | None = None
-) -> proc.Completed:
-    try:
-        return proc.run(command, cwd=cwd, env=environment(extra=extra), timeout=timeout)
-    except proc.ToolMissing:
-        raise PackerMissingError(f"packer: {command[0]} cannot be run; {INSTALL_HINT}") from None
-
-
-def init(info: PackerInfo, template: Path) -> None:
-    """Install the plugins the template declares (packer >= 1.7 only)."""
-    if info.uses_plugins:
-        _check(
-            _run(init_command(info, template), cwd=template.parent, timeout=300), "init", template
-        )
-
-
-def fmt_diff(info: PackerInfo, template: Path) -> str | None:
-    """None when the file is in packer's canonical format, else the diff packer would apply."""
-    done = _run(fmt_check_command(info, template), cwd=template.parent, timeout=60)
-    if done.returncode == 0:
-        return None
-    if done.returncode == 3 or "---" in done.output:  # 3: the file needs formatting
-        return done.output
-    _check(done, "fmt", template)
-    return None
-
-
-def validate(
-    info: PackerInfo, template: Path, var_file: Path, *, secrets: Mapping[str, str] | None = None
-) -> None:
-    done = _run(
-        validate_command(info, template, var_file),
-        cwd=template.parent,
-        timeout=60,
-        extra=secret_environment(secrets or {}),
-    )
-    _check(done, "validate", template)
-
-
-@dataclass(frozen=True)
-class BuildOutcome:
-    command: tuple[str, ...]
-    errors: tuple[str, ...]
-
-
-def build(
-    info: PackerInfo,
-    template: Path,
-    var_file: Path,
-    *,
-    log_path: Path,
-    on_event: Callable[[Event], None] = lambda _event: None,
-    timeout: float | None = None,
-    secrets: Mapping[str, str] | None = None,
-) -> BuildOutcome:
-    """Run `packer build`, streaming typed events; packer's full output goes to `log_path`.
-
-    Runs in the template's directory, so relative outputs (the manifest) land beside it.
-    `secrets` (variable name -> value) go to packer as PKR_VAR_* and are redacted from every
-    line of its output before packerpy logs, shows or keeps it.
-    """
-    command = build_command(info, template, var_file)
-    errors: list[str] = []
-    build_errors: list[str] = []  # `error` lines: one clean message per failed build
-    started = False  # a line naming a build target: packer got past reading the template
-
-    def on_line(line: str) -> None:
-        nonlocal started
-        event = parse_line(line)
-        if (text := error_text(event)) is not None:
-            if isinstance(event, ErrorEvent):
-                build_errors.append(one_line(text))
-            else:
-                errors.append(_first_error(text) or one_line(text))
-        if not isinstance(event, RawLine) and event.target:
-            started = True
-        on_event(event)
-
-    with log_path.open("w", encoding="utf-8") as log:
-        try:
-            done = proc.stream(
-                command,
-                on_line=on_line,
-                cwd=template.parent,
-                env=environment(extra=secret_environment(secrets or {})),
-                log=log,
-                timeout=timeout,
-                redact=list((secrets or {}).values()),
-            )
-        except proc.ToolMissing:
-            raise PackerMissingError(
-                f"packer: {info.binary} cannot be run; {INSTALL_HINT}"
-            ) from None
-    tail = tuple(text for line in done.tail if (text := _readable(line)))[-ERROR_TAIL_LINES:]
-    if done.signal is not None:
-        name = signal.Signals(done.signal).name
-        raise InterruptedByUser(
-            f"interrupted ({name}): packer was cancelled and cleaned up (exit {done.returncode}); "
-            f"log: {log_path}",
-            command=command,
-            returncode=done.returncode,
-            tail=tail,
-        )
-    if done.timed_out:
-        raise PackerError(
-            f"packer build timed out after {timeout:g}s and was cancelled; log: {log_path}",
-            command=command,
-            returncode=done.returncode,
-            tail=tail,
-        )
-    if done.returncode != 0 and not started:
-        # packer reads and validates the whole template before it launches anything; a failure
-        # before any build target spoke is the template's, as `packer validate` would report.
-        first = errors[0] if errors else f"exit {done.returncode}"
-        raise PackerTemplateError(
-            f"{template.name}: packer rejected the template: {first}",
-            command=command,
-            returncode=done.returncode,
-            tail=tail,
-        )
-    if done.returncode != 0:
-        found = build_errors or errors
-        first = found[0] if found else f"exit {done.returncode}"
-        raise PackerError(
-            f"packer build failed (exit {done.returncode}): {first}; log: {log_path}",
-            command=command,
-            returncode=done.returncode,
-            tail=tail,
-        )
-    return BuildOutcome(command=tuple(command), errors=tuple(build_errors or errors))
-
-
-def one_line(text: str, limit: int = 300) -> str:
-    """A multi-line packer message as one line, without the `==> build.name:` prefixes."""
-    parts = [re.sub(r"^(==>|-->)\s*[\w.-]+:\s?", "", line.strip()) for line in text.splitlines()]
-    flat = " ".join(" ".join(parts).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def _readable(line: str) -> str | None:
-    """A machine-readable line as a person would read it (for error tails); None to drop it."""
-    event = parse_line(line)
-    if isinstance(event, UiEvent | ErrorEvent | RawLine):
-        return one_line(event.text) or None
-    return None
+def __getattr__(name: str) -> object:
+    """`binary.build` and the other runners, from run.py (imported on first use)."""
+    if name in _IN_RUN:
+        return getattr(importlib.import_module("packerpy.packer.run"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
