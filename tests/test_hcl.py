@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import unicodedata
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 import hcl2
 import pytest
 from hcl2.utils import SerializationOptions
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from packerpy.render import hcl
@@ -33,6 +34,8 @@ def hcl2_value(expr: str) -> object:
         ("line\nbreak\ttab\r", '"line\\nbreak\\ttab\\r"'),
         ("${var.secret}", '"$${var.secret}"'),
         ("%{ if true }", '"%%{ if true }"'),
+        ("ends with ${", '"ends with $${"'),
+        ("%{", '"%%{"'),
         ("$${already}", '"$$${already}"'),
         ("bell\x07", '"bell\\u0007"'),
         (True, "true"),
@@ -66,10 +69,20 @@ def test_attributes_reject_non_identifier_keys() -> None:
         hcl.attributes({"bad key": 1})
 
 
+@settings(deadline=None)  # the first call builds python-hcl2's parser; timing is not the point
 @given(st.text())
 @example("e\u0301")  # decomposed: HCL reads every string literal as NFC
 def test_any_string_round_trips_through_python_hcl2(value: str) -> None:
-    assert hcl2_value(hcl.encode(value)) == unicodedata.normalize("NFC", value)
+    encoded = hcl.encode(value)
+    try:
+        decoded = hcl2_value(encoded)
+    except Exception:
+        # python-hcl2 8 rejects some escaped `$${` / `%%{` that packer reads (e.g. "$${" alone;
+        # python-hcl2 issues #181, #238). Packer is the authority on those strings:
+        # test_packer_reads_back_exactly_what_was_encoded.
+        assume(not re.search(r"\$\$\{|%%\{", encoded))
+        raise
+    assert decoded == unicodedata.normalize("NFC", value)
 
 
 def nfc(value: object) -> object:
@@ -91,7 +104,7 @@ json_values = st.recursive(
 
 @settings(max_examples=8, deadline=None)
 @given(st.lists(json_values, min_size=1, max_size=40))
-@example(["e\u0301", {"k\u0301": "${x}%{y}"}])
+@example(["e\u0301", {"k\u0301": "${x}%{y}"}, "${", "%{", "a%{ b"])
 def test_packer_reads_back_exactly_what_was_encoded(tmp_path_factory, values: list[object]) -> None:
     """The authority is packer itself: `packer console` evaluates the encoded literals."""
     work: Path = tmp_path_factory.mktemp("console")

@@ -315,3 +315,8 @@ def test_script_environment_scrub_paths_and_inventory_fetch(tmp_path: Path) -> N
         in result
     )
     assert 'provisioner "file"' not in rendered(tmp_path / "b", VARIANTS["ssh"]).text
+
+
+def test_check_hcl_accepts_escapes_python_hcl2_cannot_read() -> None:
+    # packer reads both as the literal strings "${" and "a %{"; python-hcl2 8 alone would fail.
+    render.check_hcl('x = "$${"\ny = "a %%{"\n', "web.pkrvars.hcl")

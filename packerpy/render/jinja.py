@@ -58,6 +58,10 @@ __all__ = [
 TEMPLATE_SUFFIX = ".pkr.hcl.j2"
 _BUILD_START = re.compile(r"build\s*\{\s*(#.*)?")
 _HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)\s*$")
+# HCL's escaped `$${` and `%%{` (literal `${`, `%{`). python-hcl2 8 fails on some that packer
+# reads, e.g. a string ending in "$${" (python-hcl2 issues #181, #238); check_hcl only needs the
+# syntax, so it splits them before parsing. Line numbers do not change.
+_ESCAPED_TEMPLATE = re.compile(r"(\$\$|%%)\{")
 CONTRACT_HINT = f"not in template contract v{TEMPLATE_CONTRACT_VERSION} (docs/template-contract.md)"
 
 
@@ -252,11 +256,14 @@ def inject_manifest(text: str, source: Path) -> str:
 
 
 def check_hcl(text: str, label: str) -> dict[str, Any]:
-    """Parse with python-hcl2: a template packer cannot read fails here with a line number."""
+    """Parse with python-hcl2: a template packer cannot read fails here with a line number.
+
+    The result is for checking only: escaped `$${` and `%%{` come back split (see above).
+    """
     import hcl2  # noqa: PLC0415 - 0.1 s import, only needed when checking
 
     try:
-        parsed: dict[str, Any] = hcl2.loads(text)
+        parsed: dict[str, Any] = hcl2.loads(_ESCAPED_TEMPLATE.sub(r"\1 {", text))
     except Exception as exc:  # noqa: BLE001 - hcl2 raises lark errors of many types
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise TemplateError(f"{label}: not valid HCL2: {first}") from None
