@@ -47,7 +47,6 @@ __all__ = [
     "RenderedFiles",
     "builtin_variables",
     "check_hcl",
-    "environment",
     "inject_manifest",
     "provisioner_assets",
     "render",
@@ -145,7 +144,11 @@ def _attrs(values: Mapping[str, object], indent: int = 2) -> hcl.Hcl:
         raise _Refused(str(exc)) from None
 
 
-def environment(search_path: tuple[Path, ...]) -> jinja2.Environment:
+def template_environment(search_path: tuple[Path, ...]) -> jinja2.Environment:
+    """The Jinja env over `search_path`: strict about names, and prints only encoded HCL.
+
+    Named apart from binary.environment, which is packer's process environment.
+    """
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(path) for path in search_path]),
         undefined=_ContractUndefined,
@@ -170,7 +173,7 @@ def with_tags(rendered: Rendered, tags: Mapping[str, str]) -> Rendered:
 
 
 def _template(project: Project, name: str, filename: str) -> jinja2.Template:
-    env = environment(project.templates_dirs())
+    env = template_environment(project.templates_dirs())
     try:
         return env.get_template(filename)
     except jinja2.TemplateSyntaxError as exc:

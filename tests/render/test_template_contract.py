@@ -49,7 +49,7 @@ def declared_paths(hint: object = contract.TemplateContext, prefix: str = "") ->
 def read_paths(source: str) -> set[str]:
     """Every dotted name a template reads (`a.b.c` -> a.b.c, plus its prefixes)."""
     found: set[str] = set()
-    for node in jinja.environment(()).parse(source).find_all(nodes.Getattr):
+    for node in jinja.template_environment(()).parse(source).find_all(nodes.Getattr):
         chain: list[str] = []
         current: nodes.Node = node
         while isinstance(current, nodes.Getattr):
@@ -61,7 +61,7 @@ def read_paths(source: str) -> set[str]:
 
 
 def test_builtin_template_reads_only_declared_names() -> None:
-    ast = jinja.environment(()).parse(BUILTIN.read_text())
+    ast = jinja.template_environment(()).parse(BUILTIN.read_text())
     undeclared = meta.find_undeclared_variables(ast)
     allowed = contract.context_names() | set(contract.TEMPLATE_FUNCTIONS)
     assert undeclared <= allowed, sorted(undeclared - allowed)
@@ -75,7 +75,7 @@ def test_builtin_template_reads_only_declared_attributes() -> None:
 
 
 def test_helpers_are_the_declared_ones() -> None:
-    env = jinja.environment(())
+    env = jinja.template_environment(())
     assert issubclass(env.undefined, jinja2.StrictUndefined)
     assert set(contract.TEMPLATE_FILTERS) <= set(env.filters)
     assert set(contract.TEMPLATE_FUNCTIONS) <= set(env.globals)
