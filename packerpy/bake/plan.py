@@ -200,14 +200,19 @@ def decide(
     )
 
 
-def reused_image(target: Target, reuse: Reuse) -> BuiltImage:
-    """The published version as the steps' input (BuiltImage has no such constructor)."""
-    same = reuse.published
+def built_from_published(
+    name: str, published: catalog.Published, config: ImageConfig, regions: tuple[str, ...]
+) -> BuiltImage:
+    """A published version as the steps' input (a stand-in for a BuiltImage constructor)."""
     return BuiltImage(
-        image=target.name,
-        version=same.version,
-        amis=same.amis,
-        config=target.image,
-        provenance=same.provenance(),
-        regions=target.regions,
+        image=name,
+        version=published.version,
+        amis=published.amis,
+        config=config,
+        provenance=published.provenance(),
+        regions=regions,
     )
+
+
+def reused_image(target: Target, reuse: Reuse) -> BuiltImage:
+    return built_from_published(target.name, reuse.published, target.image, target.regions)
