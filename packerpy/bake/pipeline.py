@@ -1,48 +1,32 @@
-"""The core commands: config -> render -> packer -> manifest -> steps -> typed result.
+"""The core commands: validate, render, and build (plan -> execute -> steps, in a run record).
 
-Nothing here prints. Progress leaves through the `on_event` callback; outcomes are frozen
-result objects the CLI renders as text or JSON.
+Nothing here prints. Progress leaves through the `on_event` and `progress` callbacks; outcomes
+are frozen result objects the CLI renders as text or JSON.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import tempfile
-import threading
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypedDict, Unpack
 
-from packerpy import records as runs
+from packerpy import records
 from packerpy.aws.clients import AwsClients
 from packerpy.aws.images import ImageCache
 from packerpy.aws.settings import AwsSettings
-from packerpy.bake import provenance
+from packerpy.bake import execute, plan
 from packerpy.config import Project, image_regions
-from packerpy.errors import (
-    ConfigError,
-    ManifestError,
-    PackerpyError,
-    PackerTemplateError,
-    PolicyError,
-    VersionExistsError,
-)
-from packerpy.estate import catalog
-from packerpy.estate.base_ami import resolve_base
+from packerpy.contract import BuildData, StepData
+from packerpy.errors import PackerTemplateError
 from packerpy.packer import binary as packer
-from packerpy.packer import manifest
 from packerpy.packer.events import Event
 from packerpy.render import jinja as render
 from packerpy.steps import protocol as steps
 from packerpy.steps import registry
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -81,6 +65,58 @@ class BuildResult:
     fingerprint: str = ""
     base_ami: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+
+    def to_data(self) -> BuildData:
+        """The public form (`build --json` and result.json), declared in packerpy.contract."""
+        return BuildData(
+            image=self.image,
+            version=self.version,
+            amis=dict(self.amis),
+            run_dir=self.run_dir,
+            packer_version=self.packer_version,
+            steps=[
+                StepData(step=s.step, changed=s.changed, actions=list(s.actions), dry_run=s.dry_run)
+                for s in self.steps
+            ],
+            skipped=self.skipped,
+            reason=self.reason,
+            fingerprint=self.fingerprint,
+            base_ami=self.base_ami,
+            timings=dict(self.timings),
+        )
+
+
+def _ignore(_value: object) -> None:
+    """The default callback: progress goes nowhere."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build, apart from what: callbacks, limits and overrides of the defaults."""
+
+    on_event: Callable[[Event], None] = _ignore  # packer's progress
+    progress: Callable[[str], None] = _ignore  # the steps' progress lines
+    timeout: float | None = None  # cancel packer after this many seconds
+    force_bake: bool = False  # bake even when an AMI with identical inputs exists
+    skip_lint: bool = False  # bake despite lint errors (the run record says so)
+    now: Callable[[], datetime] = _utc_now
+    environ: Mapping[str, str] | None = None  # where secrets are read; None: os.environ
+
+
+class BuildOverrides(TypedDict, total=False):
+    """BuildOptions' fields as keyword arguments of build(), as callers have always passed them."""
+
+    on_event: Callable[[Event], None]
+    progress: Callable[[str], None]
+    timeout: float | None
+    force_bake: bool
+    skip_lint: bool
+    now: Callable[[], datetime]
+    environ: Mapping[str, str] | None
 
 
 def _render_files(
@@ -145,215 +181,96 @@ def validate(project: Project, settings: AwsSettings, only: str | None = None) -
     )
 
 
-def _in_background(fn: Callable[[], T]) -> Future[T]:
-    """Run fn in a daemon thread: an abandoned check must not hold up the process's exit."""
-    future: Future[T] = Future()
-
-    def target() -> None:
-        try:
-            future.set_result(fn())
-        except BaseException as exc:  # noqa: BLE001 - handed to whoever calls .result()
-            future.set_exception(exc)
-
-    threading.Thread(target=target, name="packerpy-preflight", daemon=True).start()
-    return future
-
-
-@contextmanager
-def _timed(timings: dict[str, float], key: str) -> Iterator[None]:
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        timings[key] = round(time.perf_counter() - start, 4)
-
-
-def _bake(
-    info: packer.PackerInfo,
-    files: render.RenderedFiles,
-    *,
-    on_event: Callable[[Event], None],
-    timeout: float | None,
-    secrets: Mapping[str, str],
-) -> dict[str, str]:
-    """Run packer and return this run's region -> AMI from its manifest."""
-    manifest_path = files.template.parent / manifest.MANIFEST_NAME
-    manifest_path.unlink(missing_ok=True)  # a stale manifest must not pass for this run's
-    packer.build(
-        info,
-        files.template,
-        files.var_file,
-        log_path=files.template.parent / runs.LOG_NAME,
-        on_event=on_event,
-        timeout=timeout,
-        secrets=secrets,
-    )
-    artifacts = manifest.read(manifest_path)
-    if len(artifacts) != 1:
-        raise ManifestError(f"{manifest_path}: expected one artifact, got {len(artifacts)}")
-    return artifacts[0].amis
-
-
-def _read_secrets(project: Project, name: str, environ: Mapping[str, str] | None) -> dict[str, str]:
-    """Each configured secret from the environment (HCL name -> value); missing is an error."""
-    env = os.environ if environ is None else environ
-    values = {}
-    for index, secret in enumerate(project.image(name).secrets):
-        if secret not in env:
-            raise ConfigError(
-                f"{project.label}: images.{name}.secrets[{index}]: environment variable "
-                f"{secret!r} is not set (secrets are read from the environment, never from files)"
-            )
-        values[secret.lower()] = env[secret]
-    return values
-
-
-def _lint_gate(project: Project, info: packer.PackerInfo) -> dict[str, int]:
-    """`packerpy lint` before any bake: an error-level finding stops the build (fail closed)."""
-    from packerpy import lint  # noqa: PLC0415 - detect-secrets is imported only to lint
-
-    result = lint.lint(project, info)
-    errors = [f for f in result.findings if f.severity == "error"]
-    if errors:
-        first = errors[0]
-        where = f"{first.file}:{first.line}" if first.line is not None else first.file
-        raise PolicyError(
-            f"lint: {len(errors)} error(s), first {where}: {first.rule} {first.message}; "
-            "run `packerpy lint` for all of them"
-        )
-    return {"errors": 0, "warnings": result.warnings, "files": len(result.scanned)}
-
-
 def build(
     project: Project,
     name: str,
     settings: AwsSettings,
-    *,
-    on_event: Callable[[Event], None] = lambda _event: None,
-    timeout: float | None = None,
-    force_bake: bool = False,
-    progress: Callable[[str], None] = lambda _line: None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    environ: Mapping[str, str] | None = None,
-    skip_lint: bool = False,
+    options: BuildOptions | None = None,
+    **overrides: Unpack[BuildOverrides],
 ) -> BuildResult:
     """Bake `name` with the real packer, then run its post-processing steps.
 
     A version that is already published is refused. When an AMI of this image was built from
     identical inputs (same fingerprint), the bake is skipped and the steps run on that AMI
-    instead, unless `force_bake`. Every outcome, failures included, is recorded in the run
-    directory's result.json.
+    instead, unless `force_bake`. Every outcome, failures and interrupts included, is recorded
+    in the run directory's result.json.
     """
-    image = project.image(name)
-    planned = registry.resolve(image.steps, where=f"{project.label}: images.{name}.steps")
-    secrets = _read_secrets(project, name, environ)
+    opts = dataclasses.replace(options or BuildOptions(), **overrides)
+    # Config mistakes (unknown step, missing secret) fail before a run directory exists.
+    planned = registry.resolve(
+        project.image(name).steps, where=f"{project.label}: images.{name}.steps"
+    )
+    secrets = plan.read_secrets(project, name, opts.environ)
     aws = AwsClients(settings)
-    regions = image_regions(image, settings.region)
-    reachable = _in_background(lambda: aws.check_reachable(regions[0]))
-    # boto3's import and EC2 model load (~0.35 s) overlap packer's version check and lint.
-    warm = _in_background(lambda: aws.ec2(regions[0]))
-    git = _in_background(lambda: provenance.git_state(project.root))
-    info = packer.detect()
-    started = now()
-    run_dir = runs.create(project.runs_dir(), name, started)
-    timings: dict[str, float] = {}
-    record: dict[str, Any] = {
-        "image": name,
-        "version": image.version,
-        "packer_version": info.version_text,
-        "started_at": started.isoformat(),
-        "secrets": list(image.secrets),  # names only
-    }
-    try:
-        with _timed(timings, "lint"):
-            record["lint"] = "skipped (--skip-lint)" if skip_lint else _lint_gate(project, info)
-        with _timed(timings, "lookup"):
-            reachable.result()
-            warm.result()
-            base = resolve_base(aws, name, image, regions[0])
-            existing = catalog.published(aws, name, regions)
-        if clash := next((p for p in existing if p.version == image.version), None):
-            region, ami = next(iter(clash.amis.items()))
-            raise VersionExistsError(
-                f"{project.label}: images.{name}.version: {image.version} is already published "
-                f"({ami} in {region}); versions are immutable: packerpy version bump {name} patch"
-            )
-        with _timed(timings, "render"):
-            rendered = render.render(project, name, settings, info, base_ami=base.id)
-            fp = provenance.fingerprint(
-                template=rendered.text,
-                assets={rel: path.read_bytes() for rel, path in rendered.assets.items()},
-                variables=image.variables,
-                base_ami=base.id,
-                packer_version=info.version_text,
-                secret_names=image.secrets,
-            )
-        record.update(fingerprint=fp, base_ami=base.id)
-        same = next((p for p in reversed(existing) if p.fingerprint == fp), None)
-        seed: dict[tuple[str, str], Any] = {}
-        if same is not None and not force_bake:
-            seed = same.image_cache_seed()
-            built = steps.BuiltImage(
-                image=name,
-                version=same.version,
-                amis=same.amis,
-                config=image,
-                provenance=same.provenance(),
-                regions=regions,
-            )
-            reason = (
-                f"inputs unchanged: {name} {same.version} ({', '.join(same.amis.values())}) "
-                f"has fingerprint {fp[:12]}; use --force-bake to bake {image.version} anyway"
-            )
-        else:
-            tags = provenance.tags(
-                git=git.result(),
-                base_ami=base.id,
-                base_ami_name=base.name,
-                fingerprint=fp,
-                packer_version=info.version_text,
-                built_at=started.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            )
-            rendered = render.with_tags(rendered, tags)
-            files = render.write(rendered, run_dir)
-            with _timed(timings, "init"):
-                # No separate `packer validate`: packer build validates the whole template
-                # before it launches anything, and reports a rejection as a template error.
-                packer.init(info, files.template)
-            with _timed(timings, "bake"):
-                amis = _bake(info, files, on_event=on_event, timeout=timeout, secrets=secrets)
-            built = steps.BuiltImage(
-                image=name,
-                version=image.version,
-                amis=amis,
-                config=image,
-                provenance=tags,
-                regions=regions,
-            )
-            reason = None
-        record["amis"] = dict(built.amis)
-        with _timed(timings, "steps"):
+    preflight = plan.Preflight(aws, image_regions(project.image(name), settings.region)[0], project)
+    target = plan.Target(project, name, settings, aws, packer.detect(), opts.now())
+    with records.RunRecord(project.runs_dir(), name, target.started, _header(target)) as record:
+        chosen = _plan(target, preflight, record, opts)
+        built, seed = _make_image(target, chosen, record, opts, secrets)
+        record.note(amis=dict(built.amis))
+        with record.phase("steps"):
             context = steps.StepContext(
-                built=built, aws=aws, progress=progress, images=ImageCache(aws, seed)
+                built=built, aws=aws, progress=opts.progress, images=ImageCache(aws, seed)
             )
             built, results = steps.run_all(planned, context)
         result = BuildResult(
             image=name,
             version=built.version,
             amis=dict(built.amis),
-            run_dir=str(run_dir),
-            packer_version=info.version_text,
+            run_dir=str(record.dir),
+            packer_version=target.info.version_text,
             steps=tuple(results),
-            skipped=reason is not None,
-            reason=reason,
-            fingerprint=fp,
-            base_ami=base.id,
-            timings=timings,
+            skipped=isinstance(chosen, plan.Reuse),
+            reason=chosen.reason if isinstance(chosen, plan.Reuse) else None,
+            fingerprint=chosen.fingerprint,
+            base_ami=chosen.base_ami,
+            timings=record.timings,
         )
-    except PackerpyError as exc:
-        record.update(ok=False, error=exc.message, exit_code=exc.exit_code, timings=timings)
-        runs.write_result(run_dir, record)
-        raise
-    record.update(ok=True, exit_code=0, **dataclasses.asdict(result))
-    runs.write_result(run_dir, record)
+        record.succeed(result.to_data())
     return result
+
+
+def _plan(
+    target: plan.Target, preflight: plan.Preflight, record: records.RunRecord, opts: BuildOptions
+) -> plan.BakePlan:
+    """Lint, look up what exists, render: reuse an identical AMI, refuse, or bake."""
+    with record.phase("lint"):
+        if opts.skip_lint:
+            record.note(lint="skipped (--skip-lint)")
+        else:
+            record.note(lint=plan.lint_gate(target.project, target.info))
+    with record.phase("lookup"):
+        found = plan.look_up(target, preflight)
+    with record.phase("render"):
+        chosen = plan.decide(target, found, git=preflight.git, force_bake=opts.force_bake)
+    record.note(fingerprint=chosen.fingerprint, base_ami=chosen.base_ami)
+    return chosen
+
+
+def _header(target: plan.Target) -> dict[str, Any]:
+    """What result.json says about every run, however it ends."""
+    return {
+        "image": target.name,
+        "version": target.image.version,  # the configured one; a reuse reports the reused one
+        "packer_version": target.info.version_text,
+        "secrets": list(target.image.secrets),  # names only
+    }
+
+
+def _make_image(
+    target: plan.Target,
+    chosen: plan.BakePlan,
+    record: records.RunRecord,
+    opts: BuildOptions,
+    secrets: Mapping[str, str],
+) -> tuple[steps.BuiltImage, dict[tuple[str, str], Any]]:
+    """The image the steps work on, and what is already known of it (an ImageCache seed)."""
+    if isinstance(chosen, plan.Reuse):
+        return plan.reused_image(target, chosen), chosen.published.image_cache_seed()
+    with record.phase("init"):
+        files = execute.prepare(target.info, chosen, record.dir)
+    with record.phase("bake"):
+        amis = execute.run_packer(
+            target.info, files, on_event=opts.on_event, timeout=opts.timeout, secrets=secrets
+        )
+    return execute.baked_image(target, chosen, amis), {}

@@ -31,6 +31,7 @@ from packerpy.errors import (
     EXIT_OUTDATED,
     PackerpyError,
 )
+from packerpy.support import signals
 
 if TYPE_CHECKING:
     from packerpy.aws.settings import AwsSettings
@@ -516,6 +517,7 @@ def _crash_log() -> Path:
 
 def run(argv: Sequence[str] | None = None) -> int:
     """The error boundary: the only place exceptions become exit codes."""
+    signals.sigterm_as_interrupt()
     command = typer.main.get_command(app)
     try:
         rv = command.main(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -89,21 +88,21 @@ def test_versions_are_immutable_and_unchanged_inputs_skip_the_bake(aws: str, pro
     ec2(aws, "us-west-2").delete_tags(Resources=[copy], Tags=[{"Key": "packerpy:base-ami"}])
 
     # Unchanged inputs under a new version: no bake, the existing AMI is the result.
-    started = time.monotonic()
     skipped = build(project)
-    elapsed = time.monotonic() - started
     assert skipped["skipped"] is True
     assert (skipped["version"], skipped["amis"]) == ("0.1.0", first["amis"])
     assert skipped["reason"].startswith(
         f"inputs unchanged: web 0.1.0 ({ami}, {copy}) has fingerprint "
     )
-    assert elapsed < 2.0, elapsed
     tag_step = next(step for step in skipped["steps"] if step["step"] == "tag")
     assert [step["step"] for step in skipped["steps"]] == ["copy", "share", "tag", "deprecate"]
     assert tag_step["actions"] == [f"us-west-2: tag {copy}"]
     assert tags_of(aws, "us-west-2", copy)["packerpy:base-ami"] == first["base_ami"]
     record = json.loads((Path(skipped["run_dir"]) / "result.json").read_text())
     assert record["skipped"] is True
+    # Packer never ran: the record's phases say so. (A wall-clock bound said it before; this
+    # build took 2.1-2.7 s at load 3 on 2 shared cores, at the parent commit too.)
+    assert [phase["name"] for phase in record["phases"]] == ["lint", "lookup", "render", "steps"]
     assert not (Path(skipped["run_dir"]) / "packer.log").exists()
 
     # A changed input bakes the new version.
