@@ -17,7 +17,6 @@ CONFIG = '[images.web]\nversion = "1.0.0"\nbase = { ami = "ami-03cf127a" }\n'
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "packerpy.toml").write_text(CONFIG)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(cli, "_inv", cli.Invocation())
     return tmp_path
 
 
