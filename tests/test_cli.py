@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import typer
 
 from packerpy.bake import pipeline
 from packerpy.cli import app as cli
+from packerpy.cli.commands import COMMANDS
 from packerpy.errors import EXIT_CODES, PackerpyError
 
 CONFIG = '[images.web]\nversion = "1.0.0"\nbase = { ami = "ami-03cf127a" }\n'
@@ -72,3 +77,33 @@ def test_help_is_exit_0(project: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 def test_exit_codes_are_distinct() -> None:
     assert len(set(EXIT_CODES.values())) == len(EXIT_CODES)
+
+
+def test_the_command_table_matches_the_commands() -> None:
+    """`--help` lists commands from the table, so its help must be the commands' own."""
+    group = typer.main.get_group(cli.app)
+    ctx = group.make_context("packerpy", ["--version"], resilient_parsing=True)
+    for name, entry in COMMANDS.items():
+        command = group.get_command(ctx, name)
+        assert command is not None, name
+        assert (command.help or "").split("\n\n")[0] == entry.help, name
+
+
+def test_help_imports_no_core() -> None:
+    """`packerpy --help` stays fast: no pydantic, boto3, jinja2, detect-secrets or config."""
+    probe = (
+        "import sys\n"
+        "from packerpy.cli import run\n"
+        "assert run(['--help']) == 0\n"
+        "heavy = ('pydantic', 'boto3', 'botocore', 'jinja2', 'detect_secrets', 'packerpy.config')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_runs_share_no_state(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.run(["-c", "missing.toml", "lint", "--json"]) == 2
+    assert json.loads(capsys.readouterr().out)["command"] == "lint"
+    assert cli.run(["lint"]) == 11  # this minimal config is not encrypted
+    assert not capsys.readouterr().out.startswith("{")
