@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -107,3 +110,26 @@ def test_runs_share_no_state(project: Path, capsys: pytest.CaptureFixture[str]) 
     assert json.loads(capsys.readouterr().out)["command"] == "lint"
     assert cli.run(["lint"]) == 11  # this minimal config is not encrypted
     assert not capsys.readouterr().out.startswith("{")
+
+
+def test_sigterm_is_an_interrupt(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CI runner's cancel (SIGTERM) exits 130 like Ctrl-C, after `finally` blocks ran."""
+    cleaned: list[str] = []
+
+    def terminated(*_a: object, **_k: object) -> None:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler interrupts this
+        finally:
+            cleaned.append("done")
+
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        monkeypatch.setattr(pipeline, "validate", terminated)
+        assert cli.run(["validate", "--json"]) == 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert cleaned == ["done"]
+    assert json.loads(capsys.readouterr().out)["messages"] == ["interrupted"]
