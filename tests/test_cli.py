@@ -133,3 +133,24 @@ def test_sigterm_is_an_interrupt(
         signal.signal(signal.SIGTERM, previous)
     assert cleaned == ["done"]
     assert json.loads(capsys.readouterr().out)["messages"] == ["interrupted"]
+
+
+def test_a_closed_pipe_is_exit_1_and_quiet(tmp_path: Path) -> None:
+    """`packerpy ... | head` must not end in a traceback or a crash log."""
+    probe = (
+        "import sys\n"
+        "from packerpy import config\n"
+        "config.json_schema = lambda: {'x': 'y' * 1_000_000}\n"
+        "from packerpy.cli import run\n"
+        "sys.exit(run(['schema']))\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    assert (proc.wait(timeout=60), proc.stderr.read()) == (1, "")

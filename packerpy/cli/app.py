@@ -22,7 +22,14 @@ import typer
 from packerpy import __version__
 from packerpy.cli import output
 from packerpy.cli.commands import LazyGroup, command_of
-from packerpy.errors import EXIT_CONFIG, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, PackerpyError
+from packerpy.errors import (
+    EXIT_CONFIG,
+    EXIT_ERROR,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    PackerpyError,
+)
 from packerpy.support import signals
 
 app = typer.Typer(
@@ -68,6 +75,7 @@ def _global(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
     ] = False,
 ) -> None:
+    # Runs before any command (a docstring here would replace the app's help text).
     ctx.obj = CliContext(config=config, region=region, endpoint_url=endpoint_url)
 
 
@@ -117,6 +125,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         return output.fail(command_of(ctx), as_json, exc.message, exc.detail, exc.exit_code)
     except (KeyboardInterrupt, typer.Abort):
         return output.fail(command_of(ctx), as_json, "interrupted", (), EXIT_INTERRUPTED)
+    except BrokenPipeError:  # the reader stopped early (`| head`): nothing is wrong, as in click
+        output.reader_gone()
+        return EXIT_ERROR
     except Exception as exc:  # noqa: BLE001 - the boundary: a bug becomes exit 3 plus a log
         log = _crash_log()
         message = (

@@ -8,6 +8,8 @@ emoji), so text from AWS, packer or a config file is shown exactly as it is.
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -71,3 +73,9 @@ def fail(command: str, as_json: bool, message: str, detail: Sequence[str], code:
     if as_json:
         envelope(command, ok=False, data={}, messages=[message, *detail], code=code)
     return code
+
+
+def reader_gone() -> None:
+    """After a broken pipe (`| head`), send what is left to /dev/null so exit itself is quiet."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
