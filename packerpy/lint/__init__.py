@@ -32,10 +32,7 @@ def lint(project: Project, packer: PackerInfo | None) -> LintResult:
 
 
 def run(project: Project) -> tuple[LintResult, tuple[str, ...]]:
-    """Lint with the installed packer, if any: linting needs none, only PPL002 goes unchecked.
-
-    Returns the result and the messages a user should see (why a rule was not checked).
-    """
+    """Lint with the installed packer, if any; without one only PPL002 goes unchecked (said so)."""
     try:
         info: PackerInfo | None = binary.detect()
     except PackerMissingError as exc:

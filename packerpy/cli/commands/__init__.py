@@ -22,6 +22,8 @@ COMMAND_KEY = "packerpy.command"
 
 @dataclass(frozen=True)
 class Entry:
+    """One command (or group) of the root: the module defining it, and its one-line help."""
+
     module: str  # under packerpy.cli.commands
     help: str  # the first paragraph of the command's help (a test keeps the two equal)
 
