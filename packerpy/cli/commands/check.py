@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from packerpy import lint as linting
+from packerpy import lint
 from packerpy.bake import pipeline
 from packerpy.cli import output
 from packerpy.cli.commands import module_app
@@ -68,13 +68,13 @@ def render(
     output.emit(ctx, as_json, data, [f"wrote {result.template}", f"wrote {result.var_file}"])
 
 
-@app.command()
-def lint(ctx: typer.Context, as_json: JsonOption = False) -> None:
+@app.command("lint")
+def lint_project(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Secrets (detect-secrets) and policy findings over the project.
 
     Exits 0 when there are no errors (warnings allowed) and 11 when there are.
     """
-    result, messages = linting.run(project(ctx))
+    result, messages = lint.run(project(ctx))
     data = LintData(
         findings=[
             FindingData(

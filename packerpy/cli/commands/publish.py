@@ -11,12 +11,12 @@ from packerpy.cli.commands import module_app
 from packerpy.cli.invocation import JsonOption, aws_settings, project
 from packerpy.cli.steps import step_data
 from packerpy.contract import PublishData
-from packerpy.release import publish as release
+from packerpy.release import publish
 
 app = module_app()
 
 
-def _lines(result: release.PublishResult) -> list[str]:
+def _lines(result: publish.PublishResult) -> list[str]:
     mode = "dry run: " if result.dry_run else ""
     lines = [
         f"{result.image} {result.version}: {mode}{len(result.mutating)} mutating of "
@@ -28,8 +28,8 @@ def _lines(result: release.PublishResult) -> list[str]:
     return lines
 
 
-@app.command()
-def publish(
+@app.command("publish")
+def publish_version(
     ctx: typer.Context,
     image: Annotated[str, typer.Argument(help="Image.")],
     version: Annotated[str, typer.Argument(help="Published version to converge.")],
@@ -43,7 +43,7 @@ def publish(
 ) -> None:
     """Converge an existing version to the config: copies, shares, tags, deprecation."""
     loaded = project(ctx)
-    result = release.publish(
+    result = publish.publish(
         loaded,
         aws_settings(ctx, loaded),
         image,
