@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from packerpy.cli.app import main
+from packerpy.cli import main
 
 main()

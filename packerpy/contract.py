@@ -59,3 +59,135 @@ class BuildData(Data):
     fingerprint: str
     base_ami: str
     timings: dict[str, float]
+
+
+# Each command's `data`, in the order of `packerpy --help`. A failure's `data` is always {}.
+# `schema --json` is the exception: its `data` is the JSON Schema of packerpy.toml itself.
+
+
+class EmptyData(Data):
+    """`data` of a command that has nothing to report (e.g. `sandbox stop` with none running)."""
+
+
+class InitData(Data):
+    name: str
+    root: str
+    created: list[str]
+
+
+class ImageCheckData(Data):
+    image: str
+    source: str
+    checks: list[str]
+
+
+class ValidateData(Data):
+    config: str
+    packer_version: str
+    images: list[ImageCheckData]
+
+
+class RenderData(Data):
+    image: str
+    template: str
+    var_file: str
+    source: str
+    packer_version: str
+
+
+class PublishData(Data):
+    image: str
+    version: str
+    amis: dict[str, str]
+    dry_run: bool
+    prune: bool
+    steps: list[StepData]
+    calls: int
+    # (region, operation) of every AWS call that changed something.
+    mutating: list[tuple[str, str]]
+
+
+class OutdatedImageData(Data):
+    image: str
+    version: str
+    built_on: str
+    current_base: str
+    current_base_name: str
+
+
+class OutdatedData(Data):
+    outdated: list[OutdatedImageData]
+    up_to_date: list[str]
+    not_checked: dict[str, str]
+
+
+class FindingData(Data):
+    rule: str
+    severity: str
+    file: str
+    line: int | None
+    message: str
+    fix: str
+
+
+class LintData(Data):
+    findings: list[FindingData]
+    scanned: list[str]
+    errors: int
+    warnings: int
+
+
+class SandboxData(Data):
+    pid: int
+    port: int
+    endpoint_url: str
+    state_file: str
+    log_file: str
+    running: bool
+    started: bool
+    exports: list[str]
+
+
+class VersionShowData(Data):
+    image: str
+    configured: str
+    latest_published: str | None
+    configured_is_published: bool
+    next: dict[str, str]
+
+
+class BumpData(Data):
+    image: str
+    old: str
+    new: str
+    config: str
+
+
+class PublishedData(Data):
+    version: str
+    amis: dict[str, str]
+    tags: dict[str, str]
+    created: str
+
+
+class ImagesListData(Data):
+    image: str
+    versions: list[PublishedData]
+
+
+# Every command's data model, by command: the JSON Schemas a contract test pins.
+DATA_MODELS: dict[str, type[Data]] = {
+    "init": InitData,
+    "validate": ValidateData,
+    "render": RenderData,
+    "build": BuildData,
+    "publish": PublishData,
+    "outdated": OutdatedData,
+    "lint": LintData,
+    "sandbox start": SandboxData,
+    "sandbox status": SandboxData,
+    "sandbox stop": SandboxData,
+    "version show": VersionShowData,
+    "version bump": BumpData,
+    "images list": ImagesListData,
+}

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
+import typer
 
 from packerpy.bake import pipeline
 from packerpy.cli import app as cli
+from packerpy.cli.commands import COMMANDS
 from packerpy.errors import EXIT_CODES, PackerpyError
 
 CONFIG = '[images.web]\nversion = "1.0.0"\nbase = { ami = "ami-03cf127a" }\n'
@@ -17,7 +25,6 @@ CONFIG = '[images.web]\nversion = "1.0.0"\nbase = { ami = "ami-03cf127a" }\n'
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "packerpy.toml").write_text(CONFIG)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(cli, "_inv", cli.Invocation())
     return tmp_path
 
 
@@ -73,3 +80,77 @@ def test_help_is_exit_0(project: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 def test_exit_codes_are_distinct() -> None:
     assert len(set(EXIT_CODES.values())) == len(EXIT_CODES)
+
+
+def test_the_command_table_matches_the_commands() -> None:
+    """`--help` lists commands from the table, so its help must be the commands' own."""
+    group = typer.main.get_group(cli.app)
+    ctx = group.make_context("packerpy", [], resilient_parsing=True)
+    for name, entry in COMMANDS.items():
+        command = group.get_command(ctx, name)
+        assert command is not None, name
+        assert (command.help or "").split("\n\n")[0] == entry.help, name
+
+
+def test_help_imports_no_core() -> None:
+    """`packerpy --help` stays fast: no pydantic, boto3, jinja2, detect-secrets or config."""
+    probe = (
+        "import sys\n"
+        "from packerpy.cli import run\n"
+        "assert run(['--help']) == 0\n"
+        "heavy = ('pydantic', 'boto3', 'botocore', 'jinja2', 'detect_secrets', 'packerpy.config')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_runs_share_no_state(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.run(["-c", "missing.toml", "lint", "--json"]) == 2
+    assert json.loads(capsys.readouterr().out)["command"] == "lint"
+    assert cli.run(["lint"]) == 11  # this minimal config is not encrypted
+    assert not capsys.readouterr().out.startswith("{")
+
+
+def test_sigterm_is_an_interrupt(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CI runner's cancel (SIGTERM) exits 130 like Ctrl-C, after `finally` blocks ran."""
+    cleaned: list[str] = []
+
+    def terminated(*_a: object, **_k: object) -> None:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler interrupts this
+        finally:
+            cleaned.append("done")
+
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        monkeypatch.setattr(pipeline, "validate", terminated)
+        assert cli.run(["validate", "--json"]) == 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert cleaned == ["done"]
+    assert json.loads(capsys.readouterr().out)["messages"] == ["interrupted"]
+
+
+def test_a_closed_pipe_is_exit_1_and_quiet(tmp_path: Path) -> None:
+    """`packerpy ... | head` must not end in a traceback or a crash log."""
+    probe = (
+        "import sys\n"
+        "from packerpy import config\n"
+        "config.json_schema = lambda: {'x': 'y' * 1_000_000}\n"
+        "from packerpy.cli import run\n"
+        "sys.exit(run(['schema']))\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    assert (proc.wait(timeout=60), proc.stderr.read()) == (1, "")

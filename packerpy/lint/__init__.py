@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from packerpy.errors import PackerMissingError
 from packerpy.lint import policy, secrets
 from packerpy.lint.model import RULES, Finding, LintResult, Rule
+from packerpy.packer import binary
 
 if TYPE_CHECKING:
     from packerpy.config import Project
     from packerpy.packer.binary import PackerInfo
 
-__all__ = ["RULES", "Finding", "LintResult", "Rule", "lint"]
+__all__ = ["RULES", "Finding", "LintResult", "Rule", "lint", "run"]
 
 
 def lint(project: Project, packer: PackerInfo | None) -> LintResult:
@@ -27,3 +29,12 @@ def lint(project: Project, packer: PackerInfo | None) -> LintResult:
         key=lambda f: (f.file, -1 if f.line is None else f.line, f.rule),
     )
     return LintResult(findings=tuple(findings), scanned=tuple(sorted({*scanned, *checked})))
+
+
+def run(project: Project) -> tuple[LintResult, tuple[str, ...]]:
+    """Lint with the installed packer, if any; without one only PPL002 goes unchecked (said so)."""
+    try:
+        info: PackerInfo | None = binary.detect()
+    except PackerMissingError as exc:
+        return lint(project, None), (f"PPL002 not checked: {exc.message}",)
+    return lint(project, info), ()

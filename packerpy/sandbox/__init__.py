@@ -42,6 +42,11 @@ class Sandbox:
         return [f"export {key}={value}" for key, value in env.items()]
 
 
+def default_state_dir() -> Path:
+    """Where the sandbox's state file and log live: the current directory's .packerpy/."""
+    return Path.cwd() / ".packerpy"
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))

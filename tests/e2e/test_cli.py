@@ -179,6 +179,7 @@ def test_bad_config_is_one_line_and_exit_2(project: Path) -> None:
     as_json = run_cli("validate", "--json", cwd=project)
     assert as_json.returncode == 2
     assert envelope(as_json) == {
+        "schema": 1,
         "ok": False,
         "command": "validate",
         "data": {},

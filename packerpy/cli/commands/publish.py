@@ -1,0 +1,65 @@
+"""`packerpy publish`: converge a version that already exists to the config."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from packerpy.cli import output
+from packerpy.cli.commands import module_app
+from packerpy.cli.invocation import JsonOption, aws_settings, project
+from packerpy.cli.steps import step_data
+from packerpy.contract import PublishData
+from packerpy.release import publish
+
+app = module_app()
+
+
+def _lines(result: publish.PublishResult) -> list[str]:
+    mode = "dry run: " if result.dry_run else ""
+    lines = [
+        f"{result.image} {result.version}: {mode}{len(result.mutating)} mutating of "
+        f"{result.calls} AWS calls, {len(result.amis)} region(s)",
+        *(f"  {step.step}: {a}" for step in result.steps for a in step.actions),
+    ]
+    if len(lines) == 1:
+        lines.append("  already converged")
+    return lines
+
+
+@app.command("publish")
+def publish_version(
+    ctx: typer.Context,
+    image: Annotated[str, typer.Argument(help="Image.")],
+    version: Annotated[str, typer.Argument(help="Published version to converge.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only print what would change.")
+    ] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Remove shares the config no longer lists.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Converge an existing version to the config: copies, shares, tags, deprecation."""
+    loaded = project(ctx)
+    result = publish.publish(
+        loaded,
+        aws_settings(ctx, loaded),
+        image,
+        version,
+        dry_run=dry_run,
+        prune=prune,
+        progress=output.err.print,
+    )
+    data = PublishData(
+        image=result.image,
+        version=result.version,
+        amis=dict(result.amis),
+        dry_run=result.dry_run,
+        prune=result.prune,
+        steps=step_data(result.steps),
+        calls=result.calls,
+        mutating=list(result.mutating),
+    )
+    output.emit(ctx, as_json, data, _lines(result))
