@@ -1,9 +1,13 @@
-"""Converge a version that already exists to the config: copies, shares, tags, deprecation."""
+"""Converge a version that already exists to the config: copies, shares, tags, deprecation.
+
+Each configured step plans typed actions and carries them out as one operation
+(release/operation.py): a dry run only plans, Ctrl-C stops between actions with exit 130.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from packerpy.aws.clients import AwsClients
 from packerpy.aws.images import ImageCache
@@ -11,6 +15,7 @@ from packerpy.aws.settings import AwsSettings
 from packerpy.config import Project, image_regions
 from packerpy.errors import PackerpyError
 from packerpy.estate import catalog
+from packerpy.release.operation import Action, Outcome
 from packerpy.steps import protocol as steps
 from packerpy.steps import registry
 
@@ -26,6 +31,10 @@ class PublishResult:
     # Every AWS call publish made, and those that changed something (region, operation).
     calls: int
     mutating: tuple[tuple[str, str], ...]
+    # Every step's structured actions and what executing them did, for library callers and
+    # tests; --json keeps to the fields above.
+    plan: tuple[Action, ...] = field(default=(), metadata={"json": False})
+    outcome: Outcome = field(default_factory=Outcome, metadata={"json": False})
 
 
 def publish(
@@ -71,6 +80,9 @@ def publish(
         images=ImageCache(aws, found.image_cache_seed()),
     )
     built, results = steps.run_all(planned, context)
+    total = Outcome(dry_run=dry_run)
+    for result in results:
+        total += result.outcome or Outcome()
     return PublishResult(
         image=name,
         version=version,
@@ -80,4 +92,6 @@ def publish(
         steps=tuple(results),
         calls=len(aws.log.calls),
         mutating=tuple(aws.log.mutating),
+        plan=tuple(action for result in results for action in result.plan),
+        outcome=total,
     )

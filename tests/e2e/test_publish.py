@@ -190,7 +190,7 @@ def test_killed_publish_reruns_without_duplicate_copies(aws: str, baked: Path) -
     result = publish(baked)
     assert set(result["amis"]) == set(REGIONS)
     copy = next(s for s in result["steps"] if s["step"] == "copy")
-    adopted = [a for a in copy["actions"] if "adopt earlier copy" in a]
+    adopted = [a for a in copy["actions"] if a.split(": ", 1)[1].startswith("adopt ")]
     assert len(adopted) == len(proxy.hung) >= 1, copy["actions"]
     for region in REGIONS[1:]:
         named = ec2(aws, region).describe_images(
