@@ -156,6 +156,10 @@ class Operation:
 
     def apply(self, plan: Sequence[Action]) -> Outcome:
         """Run the plan; raise `Cancelled` if the token was set, else the first failure's error."""
+        if not plan:  # a converged run: no threads to start
+            if self.cancel.is_set():
+                raise cancelled(Outcome(cancelled=True))
+            return Outcome()
         start = len(self.log.calls)
         interrupted = False
         by_region: dict[str, list[Action]] = {}

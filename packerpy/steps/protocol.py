@@ -139,7 +139,8 @@ def outcome(
     data: Mapping[str, Any] | None = None,
     amis: Mapping[str, str] | None = None,
 ) -> StepResult:
-    """The usual result: one action per region that needed work (None where none did)."""
+    """A result from one-line action texts, for third-party steps that plan no typed actions
+    (one text per region that needed work, None where none did)."""
     done = tuple(action for action in actions if action)
     return StepResult(
         step=step,
