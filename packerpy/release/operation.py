@@ -229,13 +229,14 @@ def _collect(parts: Sequence[Outcome], log: CallLog, start: int, *, cancelled: b
     total = Outcome(cancelled=cancelled)
     for part in parts:
         total += part
-    calls = log.calls[start:]
+    calls = log.calls[start:]  # the log only grows; this operation's calls are its tail
     return Outcome(
         done=total.done,
         skipped=total.skipped,
         failed=total.failed,
         not_started=total.not_started,
         calls=len(calls),
+        # CallLog owns the rule for which operations mutate; ask it rather than repeat it.
         mutating=tuple(CallLog(calls=list(calls)).mutating),
         cancelled=cancelled,
     )

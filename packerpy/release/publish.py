@@ -6,6 +6,7 @@ Each configured step plans typed actions and carries them out as one operation
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -46,23 +47,18 @@ def publish(
     dry_run: bool = False,
     prune: bool = False,
     progress: Callable[[str], None] = lambda _line: None,
+    cancel: threading.Event | None = None,
 ) -> PublishResult:
     """Converge an existing version to the config: copies, shares, tags, deprecation.
 
     Idempotent: on a converged version it makes no mutating call. With `dry_run` it only plans.
+    Setting `cancel` (or Ctrl-C) stops it between actions with `Cancelled` (exit 130).
     """
     image = project.image(name)
     planned = registry.resolve(image.steps, where=f"{project.label}: images.{name}.steps")
     regions = image_regions(image, settings.region)
     aws = AwsClients(settings)
-    existing = catalog.published(aws, name, regions)
-    found = next((p for p in existing if p.version == version), None)
-    if found is None:
-        known = ", ".join(p.version for p in existing) or "none"
-        raise PackerpyError(
-            f"{name} {version}: not published in {', '.join(regions)} (published: {known}); "
-            f"bake it first: packerpy build {name}"
-        )
+    found = _published(aws, name, version, regions)
     built = steps.BuiltImage(
         image=name,
         version=version,
@@ -78,6 +74,7 @@ def publish(
         prune=prune,
         progress=progress,
         images=ImageCache(aws, found.image_cache_seed()),
+        cancel=cancel if cancel is not None else threading.Event(),
     )
     built, results = steps.run_all(planned, context)
     total = Outcome(dry_run=dry_run)
@@ -95,3 +92,18 @@ def publish(
         plan=tuple(action for result in results for action in result.plan),
         outcome=total,
     )
+
+
+def _published(
+    aws: AwsClients, name: str, version: str, regions: tuple[str, ...]
+) -> catalog.Published:
+    """The version to converge, or an error listing the versions that do exist."""
+    existing = catalog.published(aws, name, regions)
+    found = next((p for p in existing if p.version == version), None)
+    if found is None:
+        known = ", ".join(p.version for p in existing) or "none"
+        raise PackerpyError(
+            f"{name} {version}: not published in {', '.join(regions)} (published: {known}); "
+            f"bake it first: packerpy build {name}"
+        )
+    return found

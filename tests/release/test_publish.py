@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import threading
 from pathlib import Path
 from typing import ClassVar
 
@@ -97,3 +98,19 @@ def test_run_all_stops_before_the_next_step_once_cancelled(aws: str) -> None:
     assert info.value.exit_code == 130
     assert info.value.detail[-1] == "not started: step tag"
     assert aws_clients.log.calls == []
+
+
+def test_a_cancelled_publish_changes_nothing_and_says_what_was_not_started(
+    project: config.Project,
+) -> None:
+    settings = aws_settings(project)
+    token = threading.Event()
+    token.set()
+    with pytest.raises(Cancelled) as info:
+        publish.publish(project, settings, "web", "1.0.0", cancel=token)
+    assert info.value.detail == tuple(
+        f"not started: step {name}" for name in ("copy", "share", "tag", "deprecate")
+    )
+    assert publish.publish(project, settings, "web", "1.0.0", dry_run=True).amis.keys() == {
+        "us-east-1"
+    }
