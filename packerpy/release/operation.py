@@ -39,8 +39,9 @@ class Action:
     resources: tuple[str, ...]  # what it acts on, e.g. ("ami-1", "snap-2")
     detail: str = ""  # the rest of the line a user reads, e.g. "with 111122223333"
     mutating: bool = True
-    # The request it will make, for printing and comparing plans (JSON-able values only).
-    payload: Mapping[str, Any] = field(default_factory=dict)
+    # The request it will make, for printing and comparing plans (JSON-able values only). Left
+    # out of the hash (a dict is unhashable), so actions can still key a dict or fill a set.
+    payload: Mapping[str, Any] = field(default_factory=dict, hash=False)
     # Carries the action out; None for findings. Not part of the plan's identity.
     execute: Execute | None = field(default=None, compare=False, repr=False)
 
