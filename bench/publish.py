@@ -37,6 +37,7 @@ REGIONS = (
 )
 ACCOUNTS = tuple(f"{210987654300 + 17 * i:012d}" for i in range(50))
 DEPRECATE_AFTER = timedelta(days=180)
+KMS_KEY = "alias/ami"
 PACKER_FIGURE = (
     "packer's own bake with 2 extra regions and 50 users: 38 EC2 calls "
     "(../shared/PACKER_AND_MOTO.md; a different job, not directly comparable)"
@@ -52,6 +53,9 @@ def write_config(root: Path, scaffold: str, regions: tuple[str, ...], *, depreca
         if line.startswith("regions = "):
             lines.append(f"regions = {json.dumps(list(regions))}")
             lines.append(f"share = {{ accounts = {json.dumps(list(ACCOUNTS))} }}")
+            # The scaffold encrypts, and an encrypted AMI is shared only under a customer key.
+            keys = ", ".join(f"{json.dumps(r)} = {json.dumps(KMS_KEY)}" for r in regions)
+            lines.append(f"kms_key_ids = {{ {keys} }}")
             if deprecate:
                 lines.append('deprecate_after = "180d"')
         elif line.startswith("steps = "):

@@ -92,6 +92,20 @@ class InterruptedByUser(PackerError):
     exit_code = EXIT_INTERRUPTED
 
 
+class Cancelled(PackerpyError):
+    """Ctrl-C or SIGTERM stopped an operation between actions (release/operation.py).
+
+    `outcome` is the partial Outcome (what was done, what was not started); typed loosely so
+    this lowest module imports nothing above it.
+    """
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, message: str, *, detail: Sequence[str] = (), outcome: object = None) -> None:
+        super().__init__(message, detail=detail)
+        self.outcome = outcome
+
+
 class ManifestError(PackerpyError):
     exit_code = EXIT_MANIFEST
 

@@ -1,4 +1,5 @@
-"""EC2 image helpers shared by everything that reads or changes AMIs: a description cache."""
+"""EC2 image helpers shared by everything that reads or changes AMIs: a description cache,
+snapshot ids, and a cancellable wait for an AMI to become available."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from packerpy.aws.clients import AwsClients, translated
-from packerpy.errors import AwsError
+from packerpy.errors import AwsError, Cancelled
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2.type_defs import ImageTypeDef
@@ -49,3 +50,39 @@ def snapshot_ids(image: ImageTypeDef) -> list[str]:
         for bdm in image.get("BlockDeviceMappings", [])
         if "Ebs" in bdm and "SnapshotId" in bdm["Ebs"]
     ]
+
+
+def wait_available(
+    aws: AwsClients,
+    region: str,
+    ami: str,
+    cancel: threading.Event,
+    *,
+    delay: float,
+    attempts: int,
+) -> None:
+    """Poll until `ami` is available, as EC2's image_available waiter does, but cancellable.
+
+    One boto3 waiter call would block Ctrl-C for up to its whole timeout (an hour for a large
+    copy); here the cancel token is checked between polls and `Cancelled` raised once it is set.
+    """
+    from botocore.exceptions import ClientError  # noqa: PLC0415 - botocore loads with boto3
+
+    ec2 = aws.ec2(region)
+    for _ in range(attempts):
+        with translated(f"wait for {ami}", region):
+            try:
+                found = ec2.describe_images(ImageIds=[ami])["Images"]
+            except ClientError as exc:
+                # A fresh copy can be briefly unknown to DescribeImages: keep polling.
+                if exc.response.get("Error", {}).get("Code") != "InvalidAMIID.NotFound":
+                    raise
+                found = []
+        state = found[0].get("State") if found else None
+        if state == "available":
+            return
+        if state in {"failed", "error", "deregistered"}:
+            raise AwsError(f"aws {region}: {ami} did not become available: it is {state}")
+        if cancel.wait(delay):
+            raise Cancelled(f"stopped waiting for {ami} in {region}")
+    raise AwsError(f"aws {region}: {ami} did not become available after {attempts} checks")

@@ -1,9 +1,14 @@
-"""Converge a version that already exists to the config: copies, shares, tags, deprecation."""
+"""Converge a version that already exists to the config: copies, shares, tags, deprecation.
+
+Each configured step plans typed actions and carries them out as one operation
+(release/operation.py): a dry run only plans, Ctrl-C stops between actions with exit 130.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from packerpy.aws.clients import AwsClients
 from packerpy.aws.images import ImageCache
@@ -11,6 +16,7 @@ from packerpy.aws.settings import AwsSettings
 from packerpy.config import Project, image_regions
 from packerpy.errors import PackerpyError
 from packerpy.estate import catalog
+from packerpy.release.operation import Action, Outcome
 from packerpy.steps import protocol as steps
 from packerpy.steps import registry
 
@@ -26,6 +32,10 @@ class PublishResult:
     # Every AWS call publish made, and those that changed something (region, operation).
     calls: int
     mutating: tuple[tuple[str, str], ...]
+    # Every step's structured actions and what executing them did, for library callers and
+    # tests; --json keeps to the fields above.
+    plan: tuple[Action, ...] = field(default=(), metadata={"json": False})
+    outcome: Outcome = field(default_factory=Outcome, metadata={"json": False})
 
 
 def publish(
@@ -37,23 +47,18 @@ def publish(
     dry_run: bool = False,
     prune: bool = False,
     progress: Callable[[str], None] = lambda _line: None,
+    cancel: threading.Event | None = None,
 ) -> PublishResult:
     """Converge an existing version to the config: copies, shares, tags, deprecation.
 
     Idempotent: on a converged version it makes no mutating call. With `dry_run` it only plans.
+    Setting `cancel` (or Ctrl-C) stops it between actions with `Cancelled` (exit 130).
     """
     image = project.image(name)
     planned = registry.resolve(image.steps, where=f"{project.label}: images.{name}.steps")
     regions = image_regions(image, settings.region)
     aws = AwsClients(settings)
-    existing = catalog.published(aws, name, regions)
-    found = next((p for p in existing if p.version == version), None)
-    if found is None:
-        known = ", ".join(p.version for p in existing) or "none"
-        raise PackerpyError(
-            f"{name} {version}: not published in {', '.join(regions)} (published: {known}); "
-            f"bake it first: packerpy build {name}"
-        )
+    found = _published(aws, name, version, regions)
     built = steps.BuiltImage(
         image=name,
         version=version,
@@ -69,8 +74,12 @@ def publish(
         prune=prune,
         progress=progress,
         images=ImageCache(aws, found.image_cache_seed()),
+        cancel=cancel if cancel is not None else threading.Event(),
     )
     built, results = steps.run_all(planned, context)
+    total = Outcome(dry_run=dry_run)
+    for result in results:
+        total += result.outcome or Outcome()
     return PublishResult(
         image=name,
         version=version,
@@ -80,4 +89,21 @@ def publish(
         steps=tuple(results),
         calls=len(aws.log.calls),
         mutating=tuple(aws.log.mutating),
+        plan=tuple(action for result in results for action in result.plan),
+        outcome=total,
     )
+
+
+def _published(
+    aws: AwsClients, name: str, version: str, regions: tuple[str, ...]
+) -> catalog.Published:
+    """The version to converge, or an error listing the versions that do exist."""
+    existing = catalog.published(aws, name, regions)
+    found = next((p for p in existing if p.version == version), None)
+    if found is None:
+        known = ", ".join(p.version for p in existing) or "none"
+        raise PackerpyError(
+            f"{name} {version}: not published in {', '.join(regions)} (published: {known}); "
+            f"bake it first: packerpy build {name}"
+        )
+    return found

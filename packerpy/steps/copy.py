@@ -3,18 +3,29 @@
 Before copying, each region is searched for an earlier copy by AMI name (unique per region and
 account), so a publish that was killed after CopyImage and run again adopts that copy instead
 of making a second one. Copies are encrypted with the region's key when the image is encrypted,
-tagged the moment they exist, and waited for with EC2's image_available waiter.
+tagged the moment they exist, and then waited for; the wait checks the cancel token between
+polls, so Ctrl-C does not sit out a copy that can take an hour.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import ClassVar
+import threading
+from typing import Any, ClassVar
 
 from packerpy.aws.clients import translated
-from packerpy.errors import AwsError
-from packerpy.steps.protocol import StepContext, StepResult, outcome
-from packerpy.steps.tag import desired_tags
+from packerpy.aws.images import wait_available
+from packerpy.errors import Cancelled
+from packerpy.release.operation import Action, Execute, Outcome
+from packerpy.steps.protocol import (
+    BuiltImage,
+    StepContext,
+    StepPlan,
+    StepResult,
+    desired_tags,
+    operation,
+    result_of,
+)
 from packerpy.support.pool import per_region
 
 WAIT_DELAY_SECONDS = 15
@@ -23,70 +34,113 @@ WAIT_MAX_ATTEMPTS = 240  # an hour: large AMIs copy slowly across regions
 
 class CopyStep:
     name: ClassVar[str] = "copy"
+    # Seconds between polls while a copy becomes available (tests shorten it).
+    wait_delay: ClassVar[float] = WAIT_DELAY_SECONDS
 
-    def run(self, ctx: StepContext) -> StepResult:
+    def plan(self, ctx: StepContext) -> StepPlan:
+        """Per missing region: adopt an earlier copy of this version's name, or copy."""
         built = ctx.built
         missing = [r for r in built.regions if r not in built.amis]
         if not missing or not built.amis:
-            return outcome(self.name, ctx, [])
+            return StepPlan()
         source_region = next((r for r in built.regions if r in built.amis), next(iter(built.amis)))
         source_ami = built.amis[source_region]
         source = ctx.images.get(source_region, source_ami)
         name = source.get("Name") or f"{built.image}-{built.version}"
-        tags = [{"Key": k, "Value": v} for k, v in desired_tags(built).items()]
-        config = built.config
+        request: dict[str, Any] = {
+            "SourceImageId": source_ami,
+            "SourceRegion": source_region,
+            "Name": name,
+            "Description": source.get("Description") or name,
+        }
 
-        def copy_to(region: str) -> tuple[str, str | None, str]:
-            ec2 = ctx.aws.ec2(region)
+        def plan_region(region: str) -> Action:
             with translated(f"look for an earlier copy of {name!r}", region):
-                found = ec2.describe_images(
+                found = ctx.aws.ec2(region).describe_images(
                     Owners=["self"], Filters=[{"Name": "name", "Values": [name]}]
                 )["Images"]
             if found:
-                ami = found[0]["ImageId"]
-                return region, ami, f"{region}: adopt earlier copy {ami} of {source_ami}"
-            if ctx.dry_run:
-                return region, None, f"{region}: copy {source_ami} from {source_region}"
-            options: dict[str, object] = {}
-            if config.encrypt:
-                options["Encrypted"] = True
-                if key := config.kms_key_ids.get(region):
-                    options["KmsKeyId"] = key
-            # Same request, same token: AWS returns the first copy instead of making another.
-            token = hashlib.sha256(f"{built.image}/{built.version}/{region}".encode()).hexdigest()
-            with translated(f"copy {source_ami} from {source_region}", region):
-                ami = ec2.copy_image(
-                    SourceImageId=source_ami,
-                    SourceRegion=source_region,
-                    Name=name,
-                    Description=source.get("Description") or name,
-                    ClientToken=token[:64],
-                    **options,  # type: ignore[arg-type]
-                )["ImageId"]
-            with translated(f"tag {ami}", region):
-                ec2.create_tags(Resources=[ami], Tags=tags)  # type: ignore[arg-type]
-            return region, ami, f"{region}: copy {source_ami} from {source_region} -> {ami}"
+                return Action(
+                    region,
+                    "adopt",
+                    (found[0]["ImageId"],),
+                    f"(earlier copy of {source_ami})",
+                    mutating=False,
+                )
+            payload = {**request, **_copy_options(built, region)}
+            return Action(
+                region,
+                "copy",
+                (source_ami,),
+                f"from {source_region}",
+                payload=payload,
+                execute=lambda _cancel: _copy(ctx, region, payload),
+            )
 
-        done = per_region(missing, copy_to)
-        new = {region: ami for region, ami, _ in done if ami is not None}
-        if not ctx.dry_run:
-            for region, ami in new.items():
-                ctx.progress(f"waiting for {ami} in {region}")
-            per_region(list(new), lambda region: self._wait(ctx, region, new[region]))
-        return outcome(
-            self.name, ctx, [action for _, _, action in done], amis={**built.amis, **new}
+        return StepPlan(tuple(per_region(missing, plan_region)))
+
+    def run(self, ctx: StepContext) -> StepResult:
+        plan = self.plan(ctx)
+        copied = operation(ctx).execute(plan.actions)
+        adopted = {a.region: a.resources[0] for a in plan.actions if a.verb == "adopt"}
+        made = {d.action.region: str(d.result) for d in copied.done if d.action.verb == "copy"}
+        if made:
+            copied += self._wait(ctx, made, copied)
+        new = {**adopted, **made}
+        return result_of(
+            self.name,
+            ctx,
+            plan,
+            copied,
+            # Adopting changes where the image exists as much as copying does.
+            changed=bool(new) and not ctx.dry_run,
+            amis={**ctx.built.amis, **new},
         )
 
-    @staticmethod
-    def _wait(ctx: StepContext, region: str, ami: str) -> None:
-        waiter = ctx.aws.ec2(region).get_waiter("image_available")
-        with translated(f"wait for {ami}", region):
-            try:
-                waiter.wait(
-                    ImageIds=[ami],
-                    WaiterConfig={"Delay": WAIT_DELAY_SECONDS, "MaxAttempts": WAIT_MAX_ATTEMPTS},
-                )
-            except Exception as exc:  # botocore WaiterError: not a ClientError
-                if type(exc).__name__ == "WaiterError":
-                    raise AwsError(f"aws {region}: {ami} did not become available: {exc}") from None
-                raise
+    def _wait(self, ctx: StepContext, made: dict[str, str], copied: Outcome) -> Outcome:
+        for region, ami in made.items():
+            ctx.progress(f"waiting for {ami} in {region}")
+        waits = [
+            Action(
+                region, "wait for", (ami,), mutating=False, execute=self._waiter(ctx, region, ami)
+            )
+            for region, ami in made.items()
+        ]
+        try:
+            return operation(ctx).apply(waits)
+        except Cancelled as exc:
+            # The copies were made: report them along with the waits that were abandoned.
+            partial = exc.outcome if isinstance(exc.outcome, Outcome) else Outcome()
+            raise Cancelled(exc.message, detail=exc.detail, outcome=copied + partial) from None
+
+    def _waiter(self, ctx: StepContext, region: str, ami: str) -> Execute:
+        def wait(cancel: threading.Event) -> None:
+            wait_available(
+                ctx.aws, region, ami, cancel, delay=self.wait_delay, attempts=WAIT_MAX_ATTEMPTS
+            )
+
+        return wait
+
+
+def _copy_options(built: BuiltImage, region: str) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if built.config.encrypt:
+        options["Encrypted"] = True
+        if key := built.config.kms_key_ids.get(region):
+            options["KmsKeyId"] = key
+    # Same request, same token: AWS returns the first copy instead of making another.
+    token = hashlib.sha256(f"{built.image}/{built.version}/{region}".encode()).hexdigest()
+    options["ClientToken"] = token[:64]
+    return options
+
+
+def _copy(ctx: StepContext, region: str, request: dict[str, Any]) -> str:
+    """CopyImage, then tag the copy at once: the tags are how later runs find it."""
+    ec2 = ctx.aws.ec2(region)
+    source, source_region = request["SourceImageId"], request["SourceRegion"]
+    with translated(f"copy {source} from {source_region}", region):
+        ami: str = ec2.copy_image(**request)["ImageId"]
+    tags = [{"Key": k, "Value": v} for k, v in desired_tags(ctx.built).items()]
+    with translated(f"tag {ami}", region):
+        ec2.create_tags(Resources=[ami], Tags=tags)  # type: ignore[arg-type]
+    return ami

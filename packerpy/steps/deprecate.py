@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from packerpy.aws.clients import translated
-from packerpy.steps.protocol import StepContext, StepResult, outcome
+from packerpy.release.operation import Action
+from packerpy.steps.protocol import StepContext, StepPlan, StepResult, converge
 from packerpy.support.pool import per_region
 
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
@@ -35,26 +36,33 @@ def _parse_time(value: object) -> datetime | None:
 class DeprecateStep:
     name: ClassVar[str] = "deprecate"
 
-    def run(self, ctx: StepContext) -> StepResult:
+    def plan(self, ctx: StepContext) -> StepPlan:
         after = ctx.built.config.deprecate_after
         if after is None or not ctx.built.amis:
-            return outcome(self.name, ctx, [])
+            return StepPlan()
         first = next(r for r in [*ctx.built.regions, *ctx.built.amis] if r in ctx.built.amis)
         created = _parse_time(ctx.images.get(first, ctx.built.amis[first]).get("CreationDate"))
         if created is None:
             created = datetime.now(UTC)
         at = (created + parse_duration(after)).replace(second=0, microsecond=0)
 
-        def converge(region: str) -> str | None:
+        def plan_region(region: str) -> Action | None:
             ami = ctx.built.amis[region]
             current = _parse_time(ctx.images.get(region, ami).get("DeprecationTime"))
             if current is not None and current.replace(second=0, microsecond=0) == at:
                 return None
-            if not ctx.dry_run:
+
+            def enable(_cancel: object) -> None:
                 with translated(f"schedule deprecation of {ami}", region):
                     ctx.aws.ec2(region).enable_image_deprecation(ImageId=ami, DeprecateAt=at)
                 ctx.images.forget(region, ami)
-            return f"{region}: deprecate {ami} at {at:%Y-%m-%dT%H:%MZ}"
 
-        actions = per_region(list(ctx.built.amis), converge)
-        return outcome(self.name, ctx, actions, data={"deprecate_at": at.isoformat()})
+            payload = {"ImageId": ami, "DeprecateAt": at.isoformat()}
+            detail = f"at {at:%Y-%m-%dT%H:%MZ}"
+            return Action(region, "deprecate", (ami,), detail, payload=payload, execute=enable)
+
+        actions = per_region(list(ctx.built.amis), plan_region)
+        return StepPlan(tuple(a for a in actions if a), data={"deprecate_at": at.isoformat()})
+
+    def run(self, ctx: StepContext) -> StepResult:
+        return converge(self.name, ctx, self.plan(ctx))

@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from packerpy.aws.clients import translated
 from packerpy.aws.images import snapshot_ids
-from packerpy.steps.protocol import StepContext, StepResult
+from packerpy.release.operation import Action
+from packerpy.steps.protocol import StepContext, StepPlan, StepResult, converge
 from packerpy.support.pool import per_region
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2.type_defs import LaunchPermissionTypeDef
 
 _KINDS = ("UserId", "Group", "OrganizationArn", "OrganizationalUnitArn")
+PRUNE_HINT = "(not in the config; --prune removes)"
 
 
 def _key(permission: LaunchPermissionTypeDef) -> tuple[str, str] | None:
@@ -31,7 +33,7 @@ def _key(permission: LaunchPermissionTypeDef) -> tuple[str, str] | None:
 class ShareStep:
     name: ClassVar[str] = "share"
 
-    def run(self, ctx: StepContext) -> StepResult:
+    def plan(self, ctx: StepContext) -> StepPlan:
         share = ctx.built.config.share
         want = {("UserId", a) for a in share.accounts}
         want |= {("OrganizationArn", a) for a in share.org_arns}
@@ -40,76 +42,91 @@ class ShareStep:
             want.add(("Group", "all"))
         accounts = set(share.accounts)
 
-        def converge(region: str) -> list[str]:
+        def plan_region(region: str) -> list[Action]:
             ami = ctx.built.amis[region]
-            ec2 = ctx.aws.ec2(region)
-            actions: list[str] = []
-            with translated(f"read launch permissions of {ami}", region):
-                current = ec2.describe_image_attribute(ImageId=ami, Attribute="launchPermission")
-            have = {k for p in current.get("LaunchPermissions", []) if (k := _key(p))}
-            add, extra = sorted(want - have), sorted(have - want)
-            remove = extra if ctx.prune else []
-            if extra and not ctx.prune:
-                actions.append(
-                    f"{region}: {ami} also shared with {_names(extra)} (kept; --prune removes)"
-                )
-            if add or remove:
-                change: dict[str, Any] = {}
-                if add:
-                    change["Add"] = [{kind: value} for kind, value in add]
-                    actions.append(f"{region}: share {ami} with {_names(add)}")
-                if remove:
-                    change["Remove"] = [{kind: value} for kind, value in remove]
-                    actions.append(f"{region}: unshare {ami} from {_names(remove)}")
-                if not ctx.dry_run:
-                    with translated(f"change launch permissions of {ami}", region):
-                        ec2.modify_image_attribute(ImageId=ami, LaunchPermission=change)  # type: ignore[arg-type]
+            actions = _launch(ctx, region, ami, want)
             for snapshot in snapshot_ids(ctx.images.get(region, ami)):
-                actions += self._snapshot(ctx, region, snapshot, accounts)
+                actions += _volumes(ctx, region, snapshot, accounts)
             return actions
 
-        actions = [
-            a
-            for region_actions in per_region(list(ctx.built.amis), converge)
-            for a in region_actions
-        ]
-        changed = any(not a.endswith("--prune removes)") for a in actions)
-        return StepResult(
-            step=self.name,
-            changed=changed and not ctx.dry_run,
-            actions=tuple(actions),
-            dry_run=ctx.dry_run,
-        )
+        planned = per_region(list(ctx.built.amis), plan_region)
+        return StepPlan(tuple(a for region_actions in planned for a in region_actions))
 
-    @staticmethod
-    def _snapshot(ctx: StepContext, region: str, snapshot: str, accounts: set[str]) -> list[str]:
-        ec2 = ctx.aws.ec2(region)
-        with translated(f"read create-volume permissions of {snapshot}", region):
-            current = ec2.describe_snapshot_attribute(
-                SnapshotId=snapshot, Attribute="createVolumePermission"
+    def run(self, ctx: StepContext) -> StepResult:
+        # `changed` comes from the mutating actions done, not from any action's wording.
+        return converge(self.name, ctx, self.plan(ctx))
+
+
+def _launch(ctx: StepContext, region: str, ami: str, want: set[tuple[str, str]]) -> list[Action]:
+    """Launch permissions: at most one ModifyImageAttribute, adding and removing together."""
+    ec2 = ctx.aws.ec2(region)
+    with translated(f"read launch permissions of {ami}", region):
+        current = ec2.describe_image_attribute(ImageId=ami, Attribute="launchPermission")
+    have = {k for p in current.get("LaunchPermissions", []) if (k := _key(p))}
+    add, extra = sorted(want - have), sorted(have - want)
+    remove = extra if ctx.prune else []
+    actions = []
+    if extra and not ctx.prune:
+        actions.append(
+            Action(
+                region, "keep", (ami,), f"shared with {_names(extra)} {PRUNE_HINT}", mutating=False
             )
-        have = {p["UserId"] for p in current.get("CreateVolumePermissions", []) if "UserId" in p}
-        add, extra = sorted(accounts - have), sorted(have - accounts)
-        actions = []
-        if extra and not ctx.prune:
-            actions.append(
-                f"{region}: {snapshot} also shared with {', '.join(extra)} (kept; --prune removes)"
-            )
-        for operation, users in (("add", add), ("remove", extra if ctx.prune else [])):
-            if not users:
-                continue
-            verb, preposition = ("share", "with") if operation == "add" else ("unshare", "from")
-            actions.append(f"{region}: {verb} {snapshot} {preposition} {', '.join(users)}")
-            if not ctx.dry_run:
-                # The flat OperationType/UserIds form: one call for every account.
-                with translated(f"{verb} {snapshot}", region):
-                    ec2.modify_snapshot_attribute(
-                        SnapshotId=snapshot,
-                        Attribute="createVolumePermission",
-                        OperationType=operation,  # type: ignore[arg-type]
-                        UserIds=users,
-                    )
+        )
+    if not (add or remove):
         return actions
+    change: dict[str, Any] = {}
+    if add:
+        change["Add"] = [{kind: value} for kind, value in add]
+    if remove:
+        change["Remove"] = [{kind: value} for kind, value in remove]
+    # One call, so one action; its line reads "share AMI with X; unshare from Y" when it does both.
+    parts = [f"with {_names(add)}"] if add else []
+    if remove:
+        parts.append(f"{'unshare ' if add else ''}from {_names(remove)}")
+    detail = "; ".join(parts)
+
+    def modify(_cancel: object) -> None:
+        with translated(f"change launch permissions of {ami}", region):
+            ec2.modify_image_attribute(ImageId=ami, LaunchPermission=change)  # type: ignore[arg-type]
+
+    verb = "share" if add else "unshare"
+    payload = {"ImageId": ami, "LaunchPermission": change}
+    actions.append(Action(region, verb, (ami,), detail, payload=payload, execute=modify))
+    return actions
+
+
+def _volumes(ctx: StepContext, region: str, snapshot: str, accounts: set[str]) -> list[Action]:
+    """Create-volume permissions for the accounts: one flat-form call per direction."""
+    ec2 = ctx.aws.ec2(region)
+    with translated(f"read create-volume permissions of {snapshot}", region):
+        current = ec2.describe_snapshot_attribute(
+            SnapshotId=snapshot, Attribute="createVolumePermission"
+        )
+    have = {p["UserId"] for p in current.get("CreateVolumePermissions", []) if "UserId" in p}
+    add, extra = sorted(accounts - have), sorted(have - accounts)
+    actions = []
+    if extra and not ctx.prune:
+        detail = f"shared with {', '.join(extra)} {PRUNE_HINT}"
+        actions.append(Action(region, "keep", (snapshot,), detail, mutating=False))
+    for operation, users in (("add", add), ("remove", extra if ctx.prune else [])):
+        if not users:
+            continue
+        verb, preposition = ("share", "with") if operation == "add" else ("unshare", "from")
+        payload = {
+            "SnapshotId": snapshot,
+            "Attribute": "createVolumePermission",
+            "OperationType": operation,
+            "UserIds": users,
+        }
+
+        def modify(_cancel: object, payload: dict[str, Any] = payload, verb: str = verb) -> None:
+            # The flat OperationType/UserIds form: one call for every account.
+            with translated(f"{verb} {snapshot}", region):
+                ec2.modify_snapshot_attribute(**payload)
+
+        detail = f"{preposition} {', '.join(users)}"
+        actions.append(Action(region, verb, (snapshot,), detail, payload=payload, execute=modify))
+    return actions
 
 
 def _names(items: list[tuple[str, str]]) -> str:

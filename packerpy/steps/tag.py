@@ -9,22 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
-from packerpy import naming
 from packerpy.aws.clients import translated
 from packerpy.aws.images import snapshot_ids
-from packerpy.steps.protocol import BuiltImage, StepContext, StepResult, outcome
+from packerpy.release.operation import Action
+from packerpy.steps.protocol import StepContext, StepPlan, StepResult, converge, desired_tags
 from packerpy.support.pool import per_region
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2.type_defs import TagTypeDef
-
-
-def desired_tags(built: BuiltImage) -> dict[str, str]:
-    return {
-        **naming.identity_tags(built.image, built.version),
-        **built.provenance,
-        **built.config.tags,
-    }
 
 
 def _missing(have: Sequence[TagTypeDef] | None, want: dict[str, str]) -> bool:
@@ -35,10 +27,11 @@ def _missing(have: Sequence[TagTypeDef] | None, want: dict[str, str]) -> bool:
 class TagStep:
     name: ClassVar[str] = "tag"
 
-    def run(self, ctx: StepContext) -> StepResult:
+    def plan(self, ctx: StepContext) -> StepPlan:
         want = desired_tags(ctx.built)
+        tags = [{"Key": k, "Value": v} for k, v in want.items()]
 
-        def converge(region: str) -> str | None:
+        def plan_region(region: str) -> Action | None:
             ami = ctx.built.amis[region]
             ec2 = ctx.aws.ec2(region)
             image = ctx.images.get(region, ami)
@@ -49,14 +42,18 @@ class TagStep:
                 stale += [s["SnapshotId"] for s in found if _missing(s.get("Tags"), want)]
             if not stale:
                 return None
-            if not ctx.dry_run:
-                with translated(f"tag {', '.join(stale)}", region):
-                    ec2.create_tags(
-                        Resources=stale, Tags=[{"Key": k, "Value": v} for k, v in want.items()]
-                    )
-                ctx.images.forget(region, ami)
-            return f"{region}: tag {', '.join(stale)}"
 
-        return outcome(
-            self.name, ctx, per_region(list(ctx.built.amis), converge), data={"tags": want}
-        )
+            def create(_cancel: object) -> None:
+                with translated(f"tag {', '.join(stale)}", region):
+                    ec2.create_tags(Resources=stale, Tags=tags)  # type: ignore[arg-type]
+                # The cached description no longer shows the AMI's tags.
+                ctx.images.forget(region, ami)
+
+            payload = {"Resources": stale, "Tags": tags}
+            return Action(region, "tag", tuple(stale), payload=payload, execute=create)
+
+        actions = per_region(list(ctx.built.amis), plan_region)
+        return StepPlan(tuple(a for a in actions if a), data={"tags": want})
+
+    def run(self, ctx: StepContext) -> StepResult:
+        return converge(self.name, ctx, self.plan(ctx))

@@ -21,6 +21,7 @@ ACCOUNTS = ["111122223333", "444455556666", "777788889999"]
 ORG = "arn:aws:organizations::111122223333:organization/o-abc123def4"
 OU = "arn:aws:organizations::111122223333:ou/o-abc123def4/ou-ab12-cd34ef56"
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
+PACKERPY = [sys.executable, "-m", "packerpy"]
 
 
 def configure(project: Path, regions: list[str], accounts: list[str] = ACCOUNTS) -> None:
@@ -190,7 +191,7 @@ def test_killed_publish_reruns_without_duplicate_copies(aws: str, baked: Path) -
     result = publish(baked)
     assert set(result["amis"]) == set(REGIONS)
     copy = next(s for s in result["steps"] if s["step"] == "copy")
-    adopted = [a for a in copy["actions"] if "adopt earlier copy" in a]
+    adopted = [a for a in copy["actions"] if a.split(": ", 1)[1].startswith("adopt ")]
     assert len(adopted) == len(proxy.hung) >= 1, copy["actions"]
     for region in REGIONS[1:]:
         named = ec2(aws, region).describe_images(
@@ -198,6 +199,37 @@ def test_killed_publish_reruns_without_duplicate_copies(aws: str, baked: Path) -
         )["Images"]
         assert [i["ImageId"] for i in named] == [result["amis"][region]], region
     assert publish(baked)["mutating"] == []
+
+
+def test_ctrl_c_stops_publish_between_actions_and_a_rerun_finishes(aws: str, baked: Path) -> None:
+    with FaultProxy(aws) as proxy:
+        proxy.hang_after("CopyImage")
+        proc = subprocess.Popen(
+            [*PACKERPY, "--endpoint-url", proxy.endpoint, "publish", "web", "0.1.0"],
+            cwd=baked,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ),
+        )
+        deadline = time.monotonic() + 60
+        while not proxy.hung and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proxy.hung, "publish never reached CopyImage"
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        # Ctrl-C waits for the calls in flight; ending the hung ones lets them finish (failed).
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert stderr.startswith("packerpy: error: interrupted: steps stopped ("), stderr
+    assert "not started: step share" in stderr and "not started: step deprecate" in stderr
+    result = publish(baked)  # the copies that AWS made are adopted, the rest is done
+    assert set(result["amis"]) == set(REGIONS)
+    for region in REGIONS[1:]:
+        named = ec2(aws, region).describe_images(
+            Owners=["self"], Filters=[{"Name": "name", "Values": ["web-0.1.0"]}]
+        )["Images"]
+        assert [i["ImageId"] for i in named] == [result["amis"][region]], region
 
 
 def test_publish_of_an_unknown_version(aws: str, baked: Path) -> None:
