@@ -20,7 +20,7 @@ from packerpy.aws.images import ImageCache
 from packerpy.aws.settings import AwsSettings
 from packerpy.bake import execute, plan
 from packerpy.config import Project, image_regions
-from packerpy.contract import BuildData, StepData
+from packerpy.contract import BuildData
 from packerpy.errors import PackerTemplateError
 from packerpy.packer import binary as packer
 from packerpy.packer.events import Event
@@ -74,10 +74,7 @@ class BuildResult:
             amis=dict(self.amis),
             run_dir=self.run_dir,
             packer_version=self.packer_version,
-            steps=[
-                StepData(step=s.step, changed=s.changed, actions=list(s.actions), dry_run=s.dry_run)
-                for s in self.steps
-            ],
+            steps=[step.to_data() for step in self.steps],
             skipped=self.skipped,
             reason=self.reason,
             fingerprint=self.fingerprint,

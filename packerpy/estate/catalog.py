@@ -30,9 +30,7 @@ class Published:
     tags: dict[str, str] = field(default_factory=dict)  # of the AMI in the first region found
     created: str = ""
     # The full DescribeImages entries, region -> image: steps reuse them instead of asking again.
-    descriptions: Mapping[str, Any] = field(
-        default_factory=dict, compare=False, repr=False, metadata={"json": False}
-    )
+    descriptions: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def image_cache_seed(self) -> dict[tuple[str, str], Any]:
         return {(region, self.amis[region]): image for region, image in self.descriptions.items()}

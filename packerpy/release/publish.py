@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 from packerpy.aws.clients import AwsClients
 from packerpy.aws.images import ImageCache
+from packerpy.aws.operation import Action, Outcome
 from packerpy.aws.settings import AwsSettings
 from packerpy.config import Project, image_regions
 from packerpy.errors import PackerpyError
 from packerpy.estate import catalog
-from packerpy.release.operation import Action, Outcome
 from packerpy.steps import protocol as steps
 from packerpy.steps import registry
 
@@ -34,8 +34,8 @@ class PublishResult:
     mutating: tuple[tuple[str, str], ...]
     # Every step's structured actions and what executing them did, for library callers and
     # tests; --json keeps to the fields above.
-    plan: tuple[Action, ...] = field(default=(), metadata={"json": False})
-    outcome: Outcome = field(default_factory=Outcome, metadata={"json": False})
+    plan: tuple[Action, ...] = ()
+    outcome: Outcome = field(default_factory=Outcome)
 
 
 def publish(

@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 
 from packerpy.aws.clients import translated
 from packerpy.aws.images import wait_available
+from packerpy.aws.operation import Action, Execute, Outcome
 from packerpy.errors import Cancelled
-from packerpy.release.operation import Action, Execute, Outcome
 from packerpy.steps.protocol import (
     BuiltImage,
     StepContext,

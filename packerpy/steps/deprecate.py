@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from packerpy.aws.clients import translated
-from packerpy.release.operation import Action
+from packerpy.aws.operation import Action
 from packerpy.steps.protocol import StepContext, StepPlan, StepResult, converge
 from packerpy.support.pool import per_region
 

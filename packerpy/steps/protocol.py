@@ -21,9 +21,10 @@ from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 from packerpy import naming
 from packerpy.aws.clients import AwsClients
 from packerpy.aws.images import ImageCache
+from packerpy.aws.operation import Action, Operation, Outcome, cancelled
 from packerpy.config import ImageConfig
+from packerpy.contract import StepData
 from packerpy.errors import Cancelled
-from packerpy.release.operation import Action, Operation, Outcome, cancelled
 
 T = TypeVar("T")
 
@@ -82,8 +83,14 @@ class StepResult:
     amis: Mapping[str, str] | None = None
     # The structured actions `actions` was rendered from, and what executing them did. Kept out
     # of --json (`actions` carries the text there).
-    plan: tuple[Action, ...] = field(default=(), metadata={"json": False})
-    outcome: Outcome | None = field(default=None, metadata={"json": False})
+    plan: tuple[Action, ...] = ()
+    outcome: Outcome | None = None
+
+    def to_data(self) -> StepData:
+        """What users see of a step (--json, result.json); `data`, `amis` and `plan` stay inside."""
+        return StepData(
+            step=self.step, changed=self.changed, actions=list(self.actions), dry_run=self.dry_run
+        )
 
 
 @dataclass(frozen=True)

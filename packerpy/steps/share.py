@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from packerpy.aws.clients import translated
 from packerpy.aws.images import snapshot_ids
-from packerpy.release.operation import Action
+from packerpy.aws.operation import Action
 from packerpy.steps.protocol import StepContext, StepPlan, StepResult, converge
 from packerpy.support.pool import per_region
 

@@ -11,10 +11,10 @@ import pytest
 
 from packerpy import config
 from packerpy.aws.images import ImageCache
+from packerpy.aws.operation import Outcome
 from packerpy.aws.settings import aws_settings
 from packerpy.errors import Cancelled
 from packerpy.release import publish
-from packerpy.release.operation import Outcome
 from packerpy.steps import protocol
 from packerpy.steps.tag import TagStep
 from tests.conftest import ec2

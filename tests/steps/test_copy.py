@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from packerpy.aws.images import wait_available
+from packerpy.aws.operation import Outcome
 from packerpy.errors import Cancelled
-from packerpy.release.operation import Outcome
 from packerpy.steps.copy import CopyStep
 from packerpy.steps.protocol import BuiltImage, desired_tags
 from tests.conftest import ec2

@@ -9,7 +9,6 @@ import typer
 from packerpy.cli import output
 from packerpy.cli.commands import module_app
 from packerpy.cli.invocation import JsonOption, aws_settings, project
-from packerpy.cli.steps import step_data
 from packerpy.contract import PublishData
 from packerpy.release import publish
 
@@ -58,7 +57,7 @@ def publish_version(
         amis=dict(result.amis),
         dry_run=result.dry_run,
         prune=result.prune,
-        steps=step_data(result.steps),
+        steps=[step.to_data() for step in result.steps],
         calls=result.calls,
         mutating=list(result.mutating),
     )

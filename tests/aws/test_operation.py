@@ -11,8 +11,8 @@ import time
 import pytest
 
 from packerpy.aws.clients import CallLog
+from packerpy.aws.operation import Action, Operation, Outcome
 from packerpy.errors import EXIT_INTERRUPTED, AwsError, Cancelled
-from packerpy.release.operation import Action, Operation, Outcome
 
 
 class Recorder:
