@@ -156,10 +156,20 @@ class ImageConfig(_Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> ImageConfig:
+        """Checks across fields; each helper raises ValueError naming the first conflict."""
+        self._check_lists()
+        self._check_instance()
+        self._check_sharing()
+        self._check_variables()
+        return self
+
+    def _check_lists(self) -> None:
         if len(set(self.regions)) != len(self.regions):
             raise ValueError("regions: a region is listed twice")
-        if self.kms_key_ids and not self.encrypt:
-            raise ValueError("kms_key_ids is set but encrypt is false")
+        if len(set(self.steps)) != len(self.steps):
+            raise ValueError("steps: a step is listed twice")
+
+    def _check_instance(self) -> None:
         if "SCRUB_EXTRA_PATHS" in self.provisioner_env and self.scrub_paths:
             raise ValueError("set scrub_paths or provisioner_env.SCRUB_EXTRA_PATHS, not both")
         if clash := sorted(set(self.secrets) & set(self.provisioner_env)):
@@ -169,6 +179,10 @@ class ImageConfig(_Frozen):
                 "provisioners need a communicator: set communicator.type = 'ssh' "
                 "(communicator 'none' cannot run scripts on the instance)"
             )
+
+    def _check_sharing(self) -> None:
+        if self.kms_key_ids and not self.encrypt:
+            raise ValueError("kms_key_ids is set but encrypt is false")
         if self.share.public and not self.allow_public:
             raise ValueError(
                 "share.public: anyone could launch this AMI; set allow_public = true "
@@ -180,14 +194,13 @@ class ImageConfig(_Frozen):
                 "share: an AMI encrypted with the default EBS key cannot be shared; "
                 "set kms_key_ids (a customer-managed key per region)"
             )
+
+    def _check_variables(self) -> None:
         secret_vars = {secret.lower() for secret in self.secrets}
         if clash := sorted(secret_vars & (RESERVED_VARIABLES | set(self.variables))):
             raise ValueError(f"secrets: {clash[0].upper()!r} collides with variable {clash[0]!r}")
         if reserved := sorted(RESERVED_VARIABLES.intersection(self.variables)):
             raise ValueError(f"variables: {reserved[0]!r} is reserved for packerpy's own use")
-        if len(set(self.steps)) != len(self.steps):
-            raise ValueError("steps: a step is listed twice")
-        return self
 
 
 def image_regions(image: ImageConfig, default_region: str) -> tuple[str, ...]:
