@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from packerpy.aws.settings import AwsSettings
 
 REPO = Path(__file__).resolve().parent.parent
+_serial = itertools.count(1)
 
 # The smallest valid project: one image on a pinned base, every other field at its default.
 BASE_PROJECT: dict[str, Any] = {
@@ -27,8 +29,8 @@ def merged(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, A
     for key, value in overrides.items():
         if value is None:
             out.pop(key, None)
-        elif isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = merged(out[key], value)
+        elif isinstance(value, Mapping):
+            out[key] = merged(out.get(key) or {}, value)
         else:
             out[key] = copy.deepcopy(value)
     return out
@@ -66,14 +68,14 @@ def make_ami(
     name: str | None = None,
     tags: Mapping[str, str] | None = None,
 ) -> str:
-    """A new self-owned AMI in moto (an instance of moto's first image, imaged), tagged."""
+    """A new self-owned AMI in moto, tagged; registered, not imaged, as that is 50x faster."""
     client = ec2(endpoint, region)
-    source = client.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-    instance = client.run_instances(ImageId=source, MinCount=1, MaxCount=1)["Instances"][0]
-    created = client.create_image(
-        InstanceId=instance["InstanceId"], Name=name or f"ami-{instance['InstanceId']}"
-    )
-    ami: str = created["ImageId"]
+    ami: str = client.register_image(
+        Name=name or f"test-{next(_serial)}",
+        VirtualizationType="hvm",
+        RootDeviceName="/dev/sda1",
+        BlockDeviceMappings=[{"DeviceName": "/dev/sda1", "Ebs": {"VolumeSize": 8}}],
+    )["ImageId"]
     if tags:
         client.create_tags(Resources=[ami], Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
     return ami
