@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from packerpy import naming
 from packerpy.config.types import (
     AccountId,
     AmiId,
@@ -26,6 +27,8 @@ from packerpy.config.types import (
     _tags,
 )
 
+# Post-processing steps of an image that lists none (`packerpy init` writes them out).
+DEFAULT_STEPS = ("copy", "share", "tag", "deprecate")
 # Variables packerpy itself passes to every template through the var file.
 RESERVED_VARIABLES = frozenset({"ami_name", "image_version", "tags"})
 
@@ -138,7 +141,7 @@ class ImageConfig(_Frozen):
     # Extra files and directories `scrub` removes from the image (its SCRUB_EXTRA_PATHS).
     scrub_paths: tuple[Annotated[str, AfterValidator(_image_path)], ...] = ()
     # Post-processing steps, run in this order after a bake and by `packerpy publish`.
-    steps: tuple[Name, ...] = ("copy", "share", "tag", "deprecate")
+    steps: tuple[Name, ...] = DEFAULT_STEPS
     # Deprecate each version this long after it was created (e.g. 180d, 26w, 12h).
     deprecate_after: (
         Annotated[str, _pattern(r"[1-9]\d*[hdw]", "a duration like 180d, 26w or 12h")] | None
@@ -148,7 +151,7 @@ class ImageConfig(_Frozen):
     # read at build time and never written anywhere.
     secrets: tuple[EnvName, ...] = ()
     # AMI names: {image} and {version} ('+build' metadata becomes '_', as AWS forbids '+').
-    ami_name_pattern: Annotated[str, AfterValidator(_name_pattern)] = "{image}-{version}"
+    ami_name_pattern: Annotated[str, AfterValidator(_name_pattern)] = naming.DEFAULT_NAME_PATTERN
     # `packerpy version bump IMAGE prerelease` counts up TOKEN.1, TOKEN.2, ...
     prerelease_token: Annotated[
         str, _pattern(r"[0-9A-Za-z-]*[A-Za-z-][0-9A-Za-z-]*", "a prerelease token (e.g. rc)")
