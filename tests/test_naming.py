@@ -93,7 +93,17 @@ def test_validate_name_pattern(pattern: str, expected: str) -> None:
 
 def test_validate_name_pattern_accepts_the_default() -> None:
     naming.validate_name_pattern(naming.DEFAULT_NAME_PATTERN)
-    naming.validate_name_pattern("[team] {image} @ {version}/{image}_x'y")
+    pattern = "[team] {image} @ {version}/{image}_x'y"
+    naming.validate_name_pattern(pattern)
+    assert naming.ami_name(pattern, "web", "1.0.0") == "[team] web @ 1.0.0/web_x'y"
+
+
+def test_identity_tags_name_image_and_version() -> None:
+    assert naming.identity_tags("web", "1.0.0") == {
+        "packerpy:image": "web",
+        "packerpy:version": "1.0.0",
+    }
+    assert frozenset(naming.identity_tags("web", "1.0.0")) == naming.IDENTITY_TAGS
 
 
 @given(st.lists(semvers(), min_size=2, max_size=6, unique=True))
