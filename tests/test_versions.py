@@ -154,3 +154,16 @@ def test_latest() -> None:
     assert versioning.latest(iter(versions)) == "2.0.0-rc.1"
     assert versioning.latest(["2.0.0-rc.1"], include_prerelease=False) is None
     assert versioning.latest([]) is None
+
+
+def test_is_version_reads_tags_back_from_aws() -> None:
+    assert versioning.is_version("1.0.0-rc.1+build.2")
+    assert not versioning.is_version(None)
+    assert not versioning.is_version("v1.0.0")
+    assert not versioning.is_version("")
+
+
+def test_parse_names_the_string_it_rejects() -> None:
+    assert versioning.parse("1.2.3").minor == 2
+    with pytest.raises(ValueError, match=r"^'latest' is not a semantic version$"):
+        versioning.parse("latest")
