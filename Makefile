@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install packer sshd demo test lint typecheck bench clean
+.PHONY: install packer sshd demo test unit lint fmt typecheck check bench clean
 
 install: packer $(STAMP)
 
@@ -50,16 +50,32 @@ sshd:
 test: install sshd
 	$(BIN)/pytest
 
-lint: install
+# The fast loop: no packer, no sshd, no AWS beyond the in-process moto; tests that need packer
+# (marked `packer`) are skipped when it is not on PATH. Two xdist workers (each starts its own
+# moto) took it from 102 s to 58 s on two busy cores; UNIT_WORKERS=0 runs it in one process.
+UNIT_WORKERS ?= 2
+unit: $(STAMP)
+	$(BIN)/pytest -m "not e2e" -n $(UNIT_WORKERS)
+
+# Style, types and the layers of ARCHITECTURE.md (import-linter, configured in pyproject.toml).
+lint: $(STAMP)
 	$(BIN)/ruff check packerpy tests bench
 	$(BIN)/ruff format --check packerpy tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo
 
-typecheck: install
+fmt: $(STAMP)
+	$(BIN)/ruff format packerpy tests bench
+	$(BIN)/ruff check --fix packerpy tests bench
+
+typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# What to run before a commit (pre-commit runs the lint half on the changed files).
+check: lint unit
 
 bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) build dist .packerpy .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist .packerpy .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache

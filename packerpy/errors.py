@@ -1,12 +1,13 @@
 """The one error hierarchy: every expected failure is a PackerpyError carrying its exit code.
 
-The CLI's error boundary (cli.py) is the only place that turns these into an exit status, so a
-library user gets exceptions and a shell user gets a one-line message and a documented code.
+The CLI's error boundary (packerpy.cli) is the only place that turns these into an exit status,
+so a library user gets exceptions and a shell user gets a one-line message and a documented code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import IntEnum
 
 EXIT_OK = 0
 EXIT_ERROR = 1  # an expected failure with no more specific code
@@ -39,6 +40,24 @@ EXIT_CODES: dict[str, int] = {
 }
 
 
+class ExitCode(IntEnum):
+    """The exit statuses above as one type (README's table can be tested against it)."""
+
+    OK = EXIT_OK
+    ERROR = EXIT_ERROR
+    CONFIG = EXIT_CONFIG
+    INTERNAL = EXIT_INTERNAL
+    TEMPLATE = EXIT_TEMPLATE
+    PACKER_MISSING = EXIT_PACKER_MISSING
+    BUILD_FAILED = EXIT_BUILD_FAILED
+    MANIFEST = EXIT_MANIFEST
+    AWS = EXIT_AWS
+    VERSION_EXISTS = EXIT_VERSION_EXISTS
+    OUTDATED = EXIT_OUTDATED
+    LINT = EXIT_LINT
+    INTERRUPTED = EXIT_INTERRUPTED
+
+
 class PackerpyError(Exception):
     """An expected failure: `message` is one line a user can act on."""
 
@@ -52,10 +71,15 @@ class PackerpyError(Exception):
 
 
 class ConfigError(PackerpyError):
+    """packerpy.toml, an option or an argument is wrong; also the checks that need the machine
+    (packer version, installed step plugins, secrets in the environment)."""
+
     exit_code = EXIT_CONFIG
 
 
 class TemplateError(PackerpyError):
+    """A template that does not render (packerpy's side; packer's is PackerTemplateError)."""
+
     exit_code = EXIT_TEMPLATE
 
 
@@ -79,6 +103,8 @@ class PackerError(PackerpyError):
 
 
 class PackerMissingError(PackerError):
+    """No usable packer: not on PATH, not executable, or too old to report its version."""
+
     exit_code = EXIT_PACKER_MISSING
 
 
@@ -89,6 +115,8 @@ class PackerTemplateError(PackerError):
 
 
 class InterruptedByUser(PackerError):
+    """SIGINT or SIGTERM while packer ran: packer was told to stop and clean up."""
+
     exit_code = EXIT_INTERRUPTED
 
 
@@ -107,22 +135,31 @@ class Cancelled(PackerpyError):
 
 
 class ManifestError(PackerpyError):
+    """packer succeeded but its manifest is missing or does not name this run's AMIs."""
+
     exit_code = EXIT_MANIFEST
 
 
 class AwsError(PackerpyError):
+    """An AWS call failed after botocore's retries (see aws.clients.translated)."""
+
     exit_code = EXIT_AWS
 
 
 class VersionExistsError(PackerpyError):
+    """The configured version is already published with other inputs: bump it."""
+
     exit_code = EXIT_VERSION_EXISTS
 
 
 class PolicyError(PackerpyError):
-    """`lint` found error-level findings where they block (build runs lint first)."""
+    """`lint` found error-level findings where they block: build runs lint first.
+
+    Raised by the build's lint gate, hence exit code EXIT_LINT (the review calls it LintError).
+    """
 
     exit_code = EXIT_LINT
 
 
 class SandboxError(PackerpyError):
-    exit_code = EXIT_ERROR
+    """The local AWS (moto) cannot start, or its state file is unreadable (exit code 1)."""

@@ -6,6 +6,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from packerpy.config.models import DEFAULT_STEPS
+from packerpy.config.project import CONFIG_FILENAME
+from packerpy.config.types import NAME_REGEX, NAME_RULE
 from packerpy.errors import ConfigError, PackerpyError
 from packerpy.support import atomic
 
@@ -27,7 +30,7 @@ instance_type = "t3.micro"
 encrypt = true                   # `lint` (run before every build) requires it
 regions = ["us-east-1"]          # the first is the build region; packer copies to the rest
 tags = {{ team = "platform" }}
-steps = ["copy", "share", "tag", "deprecate"]   # run in this order after each bake
+steps = [{steps}]   # run in this order after each bake
 # deprecate_after = "180d"       # schedule each version's deprecation
 
 # The newest matching AMI of these owners (or set `ami = "ami-..."` instead of a filter).
@@ -60,13 +63,18 @@ class InitResult:
 
 
 def init(name: str, root: Path) -> InitResult:
-    if not re.fullmatch(r"[a-z][a-z0-9_-]{0,62}", name):
-        raise ConfigError(f"init: {name!r} is not a name (lowercase letter, then a-z 0-9 _ -)")
-    config = root / "packerpy.toml"
+    """A project named `name` in `root`: packerpy.toml and the two README'd directories.
+
+    Files that exist are kept; an existing packerpy.toml is an error (never overwritten).
+    """
+    if not re.fullmatch(NAME_REGEX, name):
+        raise ConfigError(f"init: {name!r} is not {NAME_RULE}")
+    config = root / CONFIG_FILENAME
     if config.exists():
         raise PackerpyError(f"{config}: already exists; not overwritten")
+    steps = ", ".join(f'"{step}"' for step in DEFAULT_STEPS)
     files = {
-        config: CONFIG_TEMPLATE.format(name=name),
+        config: CONFIG_TEMPLATE.format(name=name, steps=steps),
         root / "hcl_templates" / "README.md": TEMPLATES_README,
         root / "provisioners" / "README.md": PROVISIONERS_README,
     }

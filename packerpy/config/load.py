@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from packerpy import naming
-from packerpy.config.models import Config, ScriptProvisioner, image_regions
+from packerpy.config.models import Config, ImageConfig, ScriptProvisioner, image_regions
 from packerpy.config.project import (
     CONFIG_FILENAME,
     Project,
@@ -92,41 +92,43 @@ def _lower_first(msg: str) -> str:
 def _check_references(project: Project) -> None:
     """Files the config names must exist: templates, named provisioners and script paths."""
     for name, image in project.config.images.items():
+        where = f"{project.label}: images.{name}"
         try:
             naming.ami_name(image.ami_name_pattern, name, image.version)
         except ValueError as exc:
-            raise ConfigError(f"{project.label}: images.{name}.ami_name_pattern: {exc}") from None
+            raise ConfigError(f"{where}.ami_name_pattern: {exc}") from None
         if paths.find(project.templates_dirs(), f"{image.template}.pkr.hcl.j2") is None:
             known = ", ".join(available_templates(project)) or "none"
             raise ConfigError(
-                f"{project.label}: images.{name}.template: {image.template!r} "
-                f"is not a template (available: {known})"
+                f"{where}.template: {image.template!r} is not a template (available: {known})"
             )
-        for index, ref in enumerate(image.provisioners):
-            where = f"{project.label}: images.{name}.provisioners[{index}]"
-            if isinstance(ref, ScriptProvisioner):
-                if not (project.root / ref.script).is_file():
-                    raise ConfigError(f"{where}.script: {ref.script!r} does not exist")
-            elif paths.find(project.provisioner_dirs(), f"{ref}.sh") is None:
-                known = ", ".join(available_provisioners(project)) or "none"
-                raise ConfigError(f"{where}: {ref!r} is not a provisioner (available: {known})")
-        if (
-            image.communicator.ssh_private_key_file
-            and not (project.root / image.communicator.ssh_private_key_file).is_file()
-        ):
+        _check_provisioners(project, where, image)
+        _check_kms_regions(where, image, image_regions(image, project.config.aws.region))
+
+
+def _check_provisioners(project: Project, where: str, image: ImageConfig) -> None:
+    for index, ref in enumerate(image.provisioners):
+        at = f"{where}.provisioners[{index}]"
+        if isinstance(ref, ScriptProvisioner):
+            if not (project.root / ref.script).is_file():
+                raise ConfigError(f"{at}.script: {ref.script!r} does not exist")
+        elif paths.find(project.provisioner_dirs(), f"{ref}.sh") is None:
+            known = ", ".join(available_provisioners(project)) or "none"
+            raise ConfigError(f"{at}: {ref!r} is not a provisioner (available: {known})")
+    key_file = image.communicator.ssh_private_key_file
+    if key_file and not (project.root / key_file).is_file():
+        raise ConfigError(f"{where}.communicator.ssh_private_key_file: {key_file!r} does not exist")
+
+
+def _check_kms_regions(where: str, image: ImageConfig, regions: tuple[str, ...]) -> None:
+    for region in image.kms_key_ids:
+        if region not in regions:
             raise ConfigError(
-                f"{project.label}: images.{name}.communicator.ssh_private_key_file: "
-                f"{image.communicator.ssh_private_key_file!r} does not exist"
+                f"{where}.kms_key_ids: {region!r} is not one of the image's regions "
+                f"({', '.join(regions)})"
             )
-        regions = image_regions(image, project.config.aws.region)
-        for region in image.kms_key_ids:
-            if region not in regions:
-                raise ConfigError(
-                    f"{project.label}: images.{name}.kms_key_ids: {region!r} "
-                    f"is not one of the image's regions ({', '.join(regions)})"
-                )
-        if image.kms_key_ids and (missing := [r for r in regions if r not in image.kms_key_ids]):
-            raise ConfigError(
-                f"{project.label}: images.{name}.kms_key_ids: no key for region "
-                f"{missing[0]!r} (with kms_key_ids set, every region needs a key)"
-            )
+    if image.kms_key_ids and (missing := [r for r in regions if r not in image.kms_key_ids]):
+        raise ConfigError(
+            f"{where}.kms_key_ids: no key for region {missing[0]!r} "
+            "(with kms_key_ids set, every region needs a key)"
+        )

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from packerpy import naming
 from packerpy.config.types import (
     AccountId,
     AmiId,
@@ -26,6 +27,8 @@ from packerpy.config.types import (
     _tags,
 )
 
+# Post-processing steps of an image that lists none (`packerpy init` writes them out).
+DEFAULT_STEPS = ("copy", "share", "tag", "deprecate")
 # Variables packerpy itself passes to every template through the var file.
 RESERVED_VARIABLES = frozenset({"ami_name", "image_version", "tags"})
 
@@ -138,7 +141,7 @@ class ImageConfig(_Frozen):
     # Extra files and directories `scrub` removes from the image (its SCRUB_EXTRA_PATHS).
     scrub_paths: tuple[Annotated[str, AfterValidator(_image_path)], ...] = ()
     # Post-processing steps, run in this order after a bake and by `packerpy publish`.
-    steps: tuple[Name, ...] = ("copy", "share", "tag", "deprecate")
+    steps: tuple[Name, ...] = DEFAULT_STEPS
     # Deprecate each version this long after it was created (e.g. 180d, 26w, 12h).
     deprecate_after: (
         Annotated[str, _pattern(r"[1-9]\d*[hdw]", "a duration like 180d, 26w or 12h")] | None
@@ -148,7 +151,7 @@ class ImageConfig(_Frozen):
     # read at build time and never written anywhere.
     secrets: tuple[EnvName, ...] = ()
     # AMI names: {image} and {version} ('+build' metadata becomes '_', as AWS forbids '+').
-    ami_name_pattern: Annotated[str, AfterValidator(_name_pattern)] = "{image}-{version}"
+    ami_name_pattern: Annotated[str, AfterValidator(_name_pattern)] = naming.DEFAULT_NAME_PATTERN
     # `packerpy version bump IMAGE prerelease` counts up TOKEN.1, TOKEN.2, ...
     prerelease_token: Annotated[
         str, _pattern(r"[0-9A-Za-z-]*[A-Za-z-][0-9A-Za-z-]*", "a prerelease token (e.g. rc)")
@@ -156,10 +159,20 @@ class ImageConfig(_Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> ImageConfig:
+        """Checks across fields; each helper raises ValueError naming the first conflict."""
+        self._check_lists()
+        self._check_instance()
+        self._check_sharing()
+        self._check_variables()
+        return self
+
+    def _check_lists(self) -> None:
         if len(set(self.regions)) != len(self.regions):
             raise ValueError("regions: a region is listed twice")
-        if self.kms_key_ids and not self.encrypt:
-            raise ValueError("kms_key_ids is set but encrypt is false")
+        if len(set(self.steps)) != len(self.steps):
+            raise ValueError("steps: a step is listed twice")
+
+    def _check_instance(self) -> None:
         if "SCRUB_EXTRA_PATHS" in self.provisioner_env and self.scrub_paths:
             raise ValueError("set scrub_paths or provisioner_env.SCRUB_EXTRA_PATHS, not both")
         if clash := sorted(set(self.secrets) & set(self.provisioner_env)):
@@ -169,6 +182,10 @@ class ImageConfig(_Frozen):
                 "provisioners need a communicator: set communicator.type = 'ssh' "
                 "(communicator 'none' cannot run scripts on the instance)"
             )
+
+    def _check_sharing(self) -> None:
+        if self.kms_key_ids and not self.encrypt:
+            raise ValueError("kms_key_ids is set but encrypt is false")
         if self.share.public and not self.allow_public:
             raise ValueError(
                 "share.public: anyone could launch this AMI; set allow_public = true "
@@ -180,14 +197,13 @@ class ImageConfig(_Frozen):
                 "share: an AMI encrypted with the default EBS key cannot be shared; "
                 "set kms_key_ids (a customer-managed key per region)"
             )
+
+    def _check_variables(self) -> None:
         secret_vars = {secret.lower() for secret in self.secrets}
         if clash := sorted(secret_vars & (RESERVED_VARIABLES | set(self.variables))):
             raise ValueError(f"secrets: {clash[0].upper()!r} collides with variable {clash[0]!r}")
         if reserved := sorted(RESERVED_VARIABLES.intersection(self.variables)):
             raise ValueError(f"variables: {reserved[0]!r} is reserved for packerpy's own use")
-        if len(set(self.steps)) != len(self.steps):
-            raise ValueError("steps: a step is listed twice")
-        return self
 
 
 def image_regions(image: ImageConfig, default_region: str) -> tuple[str, ...]:

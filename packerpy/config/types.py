@@ -41,10 +41,12 @@ def _name_pattern(value: str) -> str:
     return value
 
 
+# Project, image and step names (`packerpy init NAME` checks the same rule).
+NAME_REGEX = r"[a-z][a-z0-9_-]{0,62}"
+NAME_RULE = "a name (lowercase letter, then a-z 0-9 _ -)"
+
 Region = Annotated[str, AfterValidator(_region)]
-Name = Annotated[
-    str, _pattern(r"[a-z][a-z0-9_-]{0,62}", "a name (lowercase letter, then a-z 0-9 _ -)")
-]
+Name = Annotated[str, _pattern(NAME_REGEX, NAME_RULE)]
 AmiId = Annotated[str, _pattern(r"ami-[0-9a-f]{8}([0-9a-f]{9})?", "an AMI id (ami-xxxxxxxx)")]
 AccountId = Annotated[str, _pattern(r"\d{12}", "a 12-digit AWS account id")]
 OrgArn = Annotated[

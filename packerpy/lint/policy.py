@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from packerpy.config import Project
+from packerpy.config import ImageConfig, Project
 from packerpy.lint.model import Finding, finding, relative
 from packerpy.packer.binary import PackerInfo
 from packerpy.render import jinja as render
@@ -82,84 +82,107 @@ def _may_hold_secret(value: object) -> bool:
     return bool(value)
 
 
+# (rule id, key path in packerpy.toml to find the line by, message)
+Hit = tuple[str, tuple[str, ...], str]
+
+
 def check(project: Project, packer: PackerInfo | None) -> tuple[list[Finding], list[str]]:
     """PPL findings over the loaded config and the scripts it runs, and the files checked."""
     config_file = relative(project, project.path)
     where = TomlLines(project.path.read_text(encoding="utf-8"))
+    required_tags = project.config.project.required_tags
     findings: list[Finding] = []
-
-    def add(rule: str, path: tuple[str, ...], message: str) -> None:
-        findings.append(finding(rule, config_file, where.line(path), message))
-
     scripts: dict[Path, None] = {}
     for name, image in project.config.images.items():
-        at = ("images", name)
-        if not image.encrypt:
-            add("PPL001", (*at, "encrypt"), f"images.{name}: AMI is not encrypted")
-        env = image.build_env
-        if not env.require_imdsv2:
-            add(
-                "PPL009",
-                (*at, "build_env", "require_imdsv2"),
-                f"images.{name}: IMDSv2 is not required",
-            )
-        elif packer is not None and not packer.amazon_plugin_options:
-            add(
-                "PPL002",
-                at,
-                f"images.{name}: IMDSv2 cannot be required with packer {packer.version_text} "
-                "(metadata_options and imds_support need packer 1.7+)",
-            )
-        for cidr in env.ssh_cidrs:
-            if cidr in {"0.0.0.0/0", "::/0"}:
-                add(
-                    "PPL010",
-                    (*at, "build_env", "ssh_cidrs"),
-                    f"images.{name}.build_env.ssh_cidrs: {cidr} opens the build instance "
-                    "to the internet",
-                )
-        if image.communicator.type == "ssh" and not env.ssh_cidrs:
-            add(
-                "PPL011",
-                (*at, "communicator"),
-                f"images.{name}: no build_env.ssh_cidrs, so packer's temporary security group "
-                "allows SSH from 0.0.0.0/0",
-            )
-        missing_tags = [t for t in project.config.project.required_tags if t not in image.tags]
-        if missing_tags:
-            add(
-                "PPL005",
-                (*at, "tags"),
-                f"images.{name}.tags: missing required tag(s) {', '.join(missing_tags)}",
-            )
-        if image.share.public:
-            add("PPL003", (*at, "share", "public"), f"images.{name}: AMI is public (Group=all)")
-        base_filter = image.base.filter
-        if base_filter is not None:
-            for owner in base_filter.owners:
-                if "*" in owner or "?" in owner:
-                    add(
-                        "PPL004",
-                        (*at, "base", "filter", "owners"),
-                        f"images.{name}.base.filter.owners: {owner!r} is a wildcard, "
-                        "so anyone could publish a matching AMI",
-                    )
-            if not base_filter.most_recent:
-                add(
-                    "PPL008",
-                    (*at, "base", "filter", "most_recent"),
-                    f"images.{name}.base.filter.most_recent is false: "
-                    "the build fails once the filter matches two AMIs",
-                )
-        for key in secret_variables(image.variables):
-            add(
-                "PPL006",
-                (*at, "variables", *key),
-                f"images.{name}.variables.{'.'.join(key)} looks like a secret passed in plaintext",
-            )
+        hits = [
+            *_image_hits(name, image, required_tags),
+            *_build_env_hits(name, image, packer),
+            *_base_hits(name, image),
+        ]
+        findings.extend(
+            finding(rule, config_file, where.line(path), message) for rule, path, message in hits
+        )
         scripts.update((p, None) for p in render.provisioner_assets(project, name, image).values())
     findings.extend(shellcheck(project, list(scripts)))
     return findings, [config_file, *(relative(project, p) for p in scripts)]
+
+
+def _image_hits(name: str, image: ImageConfig, required_tags: tuple[str, ...]) -> Iterator[Hit]:
+    """PPL001 encryption, PPL005 required tags, PPL003 public, PPL006 plaintext secrets."""
+    at = ("images", name)
+    if not image.encrypt:
+        yield "PPL001", (*at, "encrypt"), f"images.{name}: AMI is not encrypted"
+    if missing_tags := [t for t in required_tags if t not in image.tags]:
+        yield (
+            "PPL005",
+            (*at, "tags"),
+            f"images.{name}.tags: missing required tag(s) {', '.join(missing_tags)}",
+        )
+    if image.share.public:
+        yield "PPL003", (*at, "share", "public"), f"images.{name}: AMI is public (Group=all)"
+    for key in secret_variables(image.variables):
+        yield (
+            "PPL006",
+            (*at, "variables", *key),
+            f"images.{name}.variables.{'.'.join(key)} looks like a secret passed in plaintext",
+        )
+
+
+def _build_env_hits(name: str, image: ImageConfig, packer: PackerInfo | None) -> Iterator[Hit]:
+    """PPL009/PPL002 IMDSv2, PPL010 an open SSH CIDR, PPL011 SSH with no CIDRs."""
+    at = ("images", name)
+    env = image.build_env
+    if not env.require_imdsv2:
+        yield (
+            "PPL009",
+            (*at, "build_env", "require_imdsv2"),
+            f"images.{name}: IMDSv2 is not required",
+        )
+    elif packer is not None and not packer.amazon_plugin_options:
+        yield (
+            "PPL002",
+            at,
+            f"images.{name}: IMDSv2 cannot be required with packer {packer.version_text} "
+            "(metadata_options and imds_support need packer 1.7+)",
+        )
+    for cidr in env.ssh_cidrs:
+        if cidr in {"0.0.0.0/0", "::/0"}:
+            yield (
+                "PPL010",
+                (*at, "build_env", "ssh_cidrs"),
+                f"images.{name}.build_env.ssh_cidrs: {cidr} opens the build instance "
+                "to the internet",
+            )
+    if image.communicator.type == "ssh" and not env.ssh_cidrs:
+        yield (
+            "PPL011",
+            (*at, "communicator"),
+            f"images.{name}: no build_env.ssh_cidrs, so packer's temporary security group "
+            "allows SSH from 0.0.0.0/0",
+        )
+
+
+def _base_hits(name: str, image: ImageConfig) -> Iterator[Hit]:
+    """PPL004 a wildcard base owner, PPL008 a filter that fails once it matches two AMIs."""
+    base_filter = image.base.filter
+    if base_filter is None:
+        return
+    at = ("images", name, "base", "filter")
+    for owner in base_filter.owners:
+        if "*" in owner or "?" in owner:
+            yield (
+                "PPL004",
+                (*at, "owners"),
+                f"images.{name}.base.filter.owners: {owner!r} is a wildcard, "
+                "so anyone could publish a matching AMI",
+            )
+    if not base_filter.most_recent:
+        yield (
+            "PPL008",
+            (*at, "most_recent"),
+            f"images.{name}.base.filter.most_recent is false: "
+            "the build fails once the filter matches two AMIs",
+        )
 
 
 def shellcheck_binary() -> str | None:

@@ -8,6 +8,7 @@ import pytest
 from packerpy import config
 from packerpy.aws.settings import aws_settings
 from packerpy.errors import EXIT_CONFIG, ConfigError
+from tests.helpers import make_project
 
 MINIMAL = """
 [images.web]
@@ -227,3 +228,59 @@ def test_schema_describes_images() -> None:
     schema = config.json_schema()
     assert "images" in schema["properties"]
     assert "ImageConfig" in schema["$defs"]
+
+
+# --- checks across fields and against the filesystem (one test per message) -----------------
+
+
+@pytest.mark.parametrize(
+    ("web", "expected"),
+    [
+        (
+            {"regions": ["us-east-1", "us-east-1"]},
+            "packerpy.toml: images.web: regions: a region is listed twice",
+        ),
+        ({"steps": ["tag", "tag"]}, "packerpy.toml: images.web: steps: a step is listed twice"),
+        (
+            {"scrub_paths": ["/opt/x"], "provisioner_env": {"SCRUB_EXTRA_PATHS": "/opt/y"}},
+            "packerpy.toml: images.web: set scrub_paths or provisioner_env.SCRUB_EXTRA_PATHS, "
+            "not both",
+        ),
+        (
+            {"secrets": ["API_TOKEN"], "provisioner_env": {"API_TOKEN": "x"}},
+            "packerpy.toml: images.web: provisioner_env: 'API_TOKEN' is also listed in secrets",
+        ),
+        (
+            {"secrets": ["RELEASE"], "variables": {"release": "a"}},
+            "packerpy.toml: images.web: secrets: 'RELEASE' collides with variable 'release'",
+        ),
+        (
+            {"ami_name_pattern": "{image}-{version}-" + "x" * 120},
+            "packerpy.toml: images.web.ami_name_pattern: AMI name "
+            f"'web-1.0.0-{'x' * 120}' is 130 characters; AWS allows 3 to 128",
+        ),
+        (
+            {"communicator": {"type": "ssh", "ssh_username": "u", "ssh_private_key_file": "id"}},
+            "packerpy.toml: images.web.communicator.ssh_private_key_file: 'id' does not exist",
+        ),
+        (
+            {"encrypt": True, "kms_key_ids": {"eu-west-1": "alias/a"}},
+            "packerpy.toml: images.web.kms_key_ids: 'eu-west-1' is not one of the image's "
+            "regions (us-east-1)",
+        ),
+    ],
+)
+def test_cross_field_and_reference_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, web: dict[str, object], expected: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as info:
+        config.load(make_project(tmp_path, images={"web": web}))
+    assert info.value.message == expected
+
+
+def test_a_key_file_that_exists_is_accepted(tmp_path: Path) -> None:
+    (tmp_path / "id").write_text("not a key\n")
+    ssh = {"type": "ssh", "ssh_username": "u", "ssh_private_key_file": "id"}
+    project = config.load(make_project(tmp_path, images={"web": {"communicator": ssh}}))
+    assert project.image("web").communicator.ssh_private_key_file == "id"

@@ -1,0 +1,37 @@
+"""scaffold.py: `packerpy init` writes a project that loads as it stands, and never overwrites."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from packerpy import config, scaffold
+from packerpy.config.models import DEFAULT_STEPS
+from packerpy.errors import ConfigError, PackerpyError
+
+
+def test_init_writes_a_config_that_loads_with_the_default_steps(tmp_path: Path) -> None:
+    done = scaffold.init("web", tmp_path)
+    assert [Path(p).relative_to(tmp_path).as_posix() for p in done.created] == [
+        "packerpy.toml",
+        "hcl_templates/README.md",
+        "provisioners/README.md",
+    ]
+    image = config.load(tmp_path / "packerpy.toml").image("web")
+    assert image.steps == DEFAULT_STEPS
+    assert image.encrypt
+
+
+def test_init_refuses_a_bad_name_with_the_configs_rule(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        scaffold.init("Web", tmp_path)
+    assert info.value.message == "init: 'Web' is not a name (lowercase letter, then a-z 0-9 _ -)"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_init_never_overwrites_a_config(tmp_path: Path) -> None:
+    (tmp_path / "packerpy.toml").write_text("# mine\n")
+    with pytest.raises(PackerpyError, match=r"already exists; not overwritten$"):
+        scaffold.init("web", tmp_path)
+    assert (tmp_path / "packerpy.toml").read_text() == "# mine\n"
