@@ -130,6 +130,22 @@ class Outcome:
         )
 
 
+def _no_progress(_line: str) -> None:
+    """The default progress callback: nowhere."""
+
+
+@dataclass(frozen=True)
+class Mode:
+    """How a command that changes AWS state runs: the options every such command shares."""
+
+    dry_run: bool = False
+    # Remove what the config no longer asks for (e.g. dropped shares) instead of reporting it.
+    prune: bool = False
+    progress: Callable[[str], None] = _no_progress
+    # Set from another thread (or by Ctrl-C) to stop between actions.
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
 def cancelled(outcome: Outcome, *, what: str = "operation") -> Cancelled:
     """The exit-130 error carrying a partial outcome; running the command again finishes it."""
     return Cancelled(

@@ -106,6 +106,23 @@ def _usage_error(exc: typer.TyperException, as_json: bool) -> int:
     return code
 
 
+def _failure(exc: BaseException, ctx: Any, as_json: bool) -> int:  # noqa: ANN401 - click context
+    """The exit code for what ended the command, after printing it (text or one envelope)."""
+    command = command_of(ctx)
+    if isinstance(exc, typer.TyperException):  # usage errors (typer vendors click's exceptions)
+        return _usage_error(exc, as_json)
+    if isinstance(exc, PackerpyError):
+        return output.fail(command, as_json, exc.message, exc.detail, exc.exit_code)
+    if isinstance(exc, KeyboardInterrupt | typer.Abort):
+        return output.fail(command, as_json, "interrupted", (), EXIT_INTERRUPTED)
+    if isinstance(exc, BrokenPipeError):  # the reader stopped early (`| head`), as in click
+        output.reader_gone()
+        return EXIT_ERROR
+    log = _crash_log()  # a bug: exit 3 plus a log with the traceback
+    message = f"internal error: {type(exc).__name__}: {exc} (traceback: {log}); please report it"
+    return output.fail(command, as_json, message, (), EXIT_INTERNAL)
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """The error boundary: the only place exceptions become exit codes."""
     signals.sigterm_as_interrupt()
@@ -119,21 +136,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             group.invoke(ctx)
     except typer.Exit as exc:  # --help, --version, and commands with a non-zero result code
         return exc.exit_code
-    except typer.TyperException as exc:  # usage errors (typer vendors click's exceptions)
-        return _usage_error(exc, as_json)
-    except PackerpyError as exc:
-        return output.fail(command_of(ctx), as_json, exc.message, exc.detail, exc.exit_code)
-    except (KeyboardInterrupt, typer.Abort):
-        return output.fail(command_of(ctx), as_json, "interrupted", (), EXIT_INTERRUPTED)
-    except BrokenPipeError:  # the reader stopped early (`| head`): nothing is wrong, as in click
-        output.reader_gone()
-        return EXIT_ERROR
-    except Exception as exc:  # noqa: BLE001 - the boundary: a bug becomes exit 3 plus a log
-        log = _crash_log()
-        message = (
-            f"internal error: {type(exc).__name__}: {exc} (traceback: {log}); please report it"
-        )
-        return output.fail(command_of(ctx), as_json, message, (), EXIT_INTERNAL)
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the boundary
+        return _failure(exc, ctx, as_json)
     return EXIT_OK
 
 

@@ -6,13 +6,11 @@ Each configured step plans typed actions and carries them out as one operation
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from packerpy.aws.clients import AwsClients
 from packerpy.aws.images import ImageCache
-from packerpy.aws.operation import Action, Outcome
+from packerpy.aws.operation import Action, Mode, Outcome
 from packerpy.aws.settings import AwsSettings
 from packerpy.config import Project, image_regions
 from packerpy.errors import PackerpyError
@@ -43,17 +41,14 @@ def publish(
     settings: AwsSettings,
     name: str,
     version: str,
-    *,
-    dry_run: bool = False,
-    prune: bool = False,
-    progress: Callable[[str], None] = lambda _line: None,
-    cancel: threading.Event | None = None,
+    mode: Mode | None = None,
 ) -> PublishResult:
     """Converge an existing version to the config: copies, shares, tags, deprecation.
 
     Idempotent: on a converged version it makes no mutating call. With `dry_run` it only plans.
-    Setting `cancel` (or Ctrl-C) stops it between actions with `Cancelled` (exit 130).
+    Setting `mode.cancel` (or Ctrl-C) stops it between actions with `Cancelled` (exit 130).
     """
+    mode = mode or Mode()
     image = project.image(name)
     planned = registry.resolve(image.steps, where=f"{project.label}: images.{name}.steps")
     regions = image_regions(image, settings.region)
@@ -70,22 +65,22 @@ def publish(
     context = steps.StepContext(
         built=built,
         aws=aws,
-        dry_run=dry_run,
-        prune=prune,
-        progress=progress,
+        dry_run=mode.dry_run,
+        prune=mode.prune,
+        progress=mode.progress,
         images=ImageCache(aws, found.image_cache_seed()),
-        cancel=cancel if cancel is not None else threading.Event(),
+        cancel=mode.cancel,
     )
     built, results = steps.run_all(planned, context)
-    total = Outcome(dry_run=dry_run)
+    total = Outcome(dry_run=mode.dry_run)
     for result in results:
         total += result.outcome or Outcome()
     return PublishResult(
         image=name,
         version=version,
         amis=dict(built.amis),
-        dry_run=dry_run,
-        prune=prune,
+        dry_run=mode.dry_run,
+        prune=mode.prune,
         steps=tuple(results),
         calls=len(aws.log.calls),
         mutating=tuple(aws.log.mutating),

@@ -11,7 +11,7 @@ import pytest
 
 from packerpy import config
 from packerpy.aws.images import ImageCache
-from packerpy.aws.operation import Outcome
+from packerpy.aws.operation import Mode, Outcome
 from packerpy.aws.settings import aws_settings
 from packerpy.errors import Cancelled
 from packerpy.release import publish
@@ -49,7 +49,7 @@ def project(aws: str, tmp_path: Path) -> config.Project:
 
 
 def test_dry_run_is_the_plan_of_every_step(project: config.Project) -> None:
-    result = publish.publish(project, aws_settings(project), "web", "1.0.0", dry_run=True)
+    result = publish.publish(project, aws_settings(project), "web", "1.0.0", Mode(dry_run=True))
     assert [(a.region, a.verb) for a in result.plan] == [
         ("eu-west-1", "copy"),
         ("us-east-1", "share"),  # the AMI
@@ -107,10 +107,10 @@ def test_a_cancelled_publish_changes_nothing_and_says_what_was_not_started(
     token = threading.Event()
     token.set()
     with pytest.raises(Cancelled) as info:
-        publish.publish(project, settings, "web", "1.0.0", cancel=token)
+        publish.publish(project, settings, "web", "1.0.0", Mode(cancel=token))
     assert info.value.detail == tuple(
         f"not started: step {name}" for name in ("copy", "share", "tag", "deprecate")
     )
-    assert publish.publish(project, settings, "web", "1.0.0", dry_run=True).amis.keys() == {
+    assert publish.publish(project, settings, "web", "1.0.0", Mode(dry_run=True)).amis.keys() == {
         "us-east-1"
     }

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from packerpy.aws.operation import Mode
 from packerpy.cli import output
 from packerpy.cli.commands import module_app
 from packerpy.cli.invocation import JsonOption, aws_settings, project
@@ -47,9 +48,7 @@ def publish_version(
         aws_settings(ctx, loaded),
         image,
         version,
-        dry_run=dry_run,
-        prune=prune,
-        progress=output.err.print,
+        Mode(dry_run=dry_run, prune=prune, progress=output.err.print),
     )
     data = PublishData(
         image=result.image,
