@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 
 from pydantic import BaseModel
@@ -65,18 +65,28 @@ def outcome_of(exc: BaseException | None) -> tuple[int, str | None]:
 def _signals_held() -> Iterator[None]:
     """Hold SIGINT/SIGTERM while result.json is written: a second Ctrl-C must not lose it.
 
-    A held signal is delivered when the block ends, so it still stops the process after the
-    write. Only the main thread handles signals; elsewhere there is nothing to hold.
+    A held signal is re-raised as KeyboardInterrupt when the block ends, so it still stops the
+    process after the write. Handlers, not a signal mask: pthread_sigmask blocks only the calling
+    thread, and with worker threads alive (preflight, region pools) the kernel delivers the
+    signal to one of them, whose Python handler then interrupts the main thread mid-write.
+    Python runs handlers in the main thread only, so elsewhere there is nothing to hold.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    received: list[int] = []
+
+    def hold(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)
+
+    previous = {signum: signal.signal(signum, hold) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if received:
+        raise KeyboardInterrupt
 
 
 class RunRecord:

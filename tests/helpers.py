@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -111,3 +115,23 @@ def semvers(draw: st.DrawFn) -> str:
     pre = draw(st.lists(_pre_id, max_size=4))
     build = draw(st.lists(_build_id, max_size=3))
     return core + ("-" + ".".join(pre) if pre else "") + ("+" + ".".join(build) if build else "")
+
+
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """The real command line, in a subprocess, as a user would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "packerpy", *args],
+        cwd=cwd,
+        env=env if env is not None else dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def envelope(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(done.stdout)
+    return data

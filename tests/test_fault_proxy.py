@@ -10,8 +10,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from tests.conftest import ec2
 from tests.fault_proxy import FaultProxy
+from tests.helpers import ec2
 
 
 def client(endpoint: str, **config: object):

@@ -14,7 +14,7 @@ from packerpy.bake import plan
 from packerpy.bake.provenance import GitState
 from packerpy.errors import EXIT_VERSION_EXISTS, VersionExistsError
 from packerpy.packer.binary import PackerInfo
-from tests.conftest import ec2
+from tests.helpers import ec2
 
 # A PackerInfo built by hand: planning reads packer's version, it never runs packer.
 PACKER = PackerInfo(binary="packer-is-not-run", version=(1, 6, 6))

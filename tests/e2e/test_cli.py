@@ -18,7 +18,7 @@ import pytest
 
 from packerpy.packer import binary as packer
 from packerpy.support import paths as resources
-from tests.conftest import ec2, envelope, run_cli
+from tests.helpers import ec2, envelope, run_cli
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import envelope, run_cli
+from tests.helpers import envelope, run_cli
 
 pytestmark = pytest.mark.e2e
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ec2, envelope, run_cli
 from tests.fault_proxy import FaultProxy
+from tests.helpers import ec2, envelope, run_cli
 
 pytestmark = pytest.mark.e2e
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
 from tests.fault_proxy import FaultProxy
+from tests.helpers import run_cli
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from packerpy import sandbox
-from tests.conftest import envelope, run_cli
+from tests.helpers import envelope, run_cli
 
 pytestmark = pytest.mark.e2e
 SSHD = Path("/usr/sbin/sshd")

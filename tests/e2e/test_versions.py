@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from packerpy import sandbox
-from tests.conftest import ec2, envelope, run_cli
+from tests.helpers import ec2, envelope, run_cli
 
 pytestmark = pytest.mark.e2e
 

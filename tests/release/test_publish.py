@@ -17,7 +17,7 @@ from packerpy.errors import Cancelled
 from packerpy.release import publish
 from packerpy.steps import protocol
 from packerpy.steps.tag import TagStep
-from tests.conftest import ec2
+from tests.helpers import ec2
 from tests.steps.amis import clients, image_config, make_ami
 
 ACCOUNT = "111122223333"

@@ -18,7 +18,7 @@ from packerpy.errors import TemplateError
 from packerpy.packer.binary import PackerInfo
 from packerpy.render import contract, jinja
 from packerpy.support import paths
-from tests.test_render import V1_9, VARIANTS, override, project_for, rendered, settings
+from tests.render.test_jinja import V1_9, VARIANTS, override, project_for, rendered, settings
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "template-contract.md"
 BUILTIN = paths.builtin("hcl_templates") / "amazon-ebs.pkr.hcl.j2"

@@ -8,7 +8,7 @@ from packerpy.aws.clients import AwsClients
 from packerpy.aws.settings import AwsSettings
 from packerpy.config import ImageConfig
 from packerpy.steps.protocol import BuiltImage, StepContext
-from tests.conftest import ec2
+from tests.helpers import ec2
 
 
 def make_ami(endpoint: str, region: str, name: str | None = None) -> tuple[str, list[str]]:

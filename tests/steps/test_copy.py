@@ -11,7 +11,7 @@ from packerpy.aws.operation import Outcome
 from packerpy.errors import Cancelled
 from packerpy.steps.copy import CopyStep
 from packerpy.steps.protocol import BuiltImage, desired_tags
-from tests.conftest import ec2
+from tests.helpers import ec2
 from tests.steps.amis import context, image_config, make_ami, tags_of
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from packerpy.steps.deprecate import DeprecateStep
 from packerpy.steps.protocol import BuiltImage
-from tests.conftest import ec2
+from tests.helpers import ec2
 from tests.steps.amis import context, image_config, make_ami
 
 REGIONS = ("us-east-1", "eu-west-1")

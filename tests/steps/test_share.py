@@ -6,7 +6,7 @@ import pytest
 
 from packerpy.steps.protocol import BuiltImage
 from packerpy.steps.share import ShareStep
-from tests.conftest import ec2
+from tests.helpers import ec2
 from tests.steps.amis import context, image_config, make_ami
 
 A, B, C = "111122223333", "444455556666", "777788889999"

@@ -8,7 +8,7 @@ from packerpy.config import ImageConfig
 from packerpy.errors import EXIT_AWS, AwsError
 from packerpy.steps import protocol as base
 from packerpy.steps.tag import TagStep
-from tests.conftest import ec2
+from tests.helpers import ec2
 from tests.steps.amis import clients, make_ami, tags_of
 
 IMAGE = ImageConfig.model_validate(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import REPO, ec2
+from tests.helpers import REPO, ec2
 
 DEPRECATE_AT = datetime(2031, 1, 2, 3, 4, 10, tzinfo=UTC)
 
