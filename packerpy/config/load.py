@@ -26,17 +26,19 @@ from packerpy.support.paths import display_path
 def find_config(explicit: Path | None, cwd: Path | None = None) -> Path:
     """The config named with -c, else packerpy.toml in the current directory."""
     path = explicit if explicit is not None else (cwd or Path.cwd()) / CONFIG_FILENAME
+    shown = str(path) if str(path).isprintable() and len(str(path)) <= 200 else show(str(path))
     try:
         is_dir, exists, is_file = path.is_dir(), path.exists(), path.is_file()
     except (OSError, ValueError) as exc:  # ENAMETOOLONG, a NUL byte in -c
-        raise ConfigError(f"{show(str(path))}: cannot read config file: {exc}") from None
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise ConfigError(f"{shown}: cannot read config file: {reason}") from None
     if is_dir:
-        raise ConfigError(f"{show(str(path))}: is a directory, not a config file")
+        raise ConfigError(f"{shown}: is a directory, not a config file")
     if exists and not is_file:
-        raise ConfigError(f"{show(str(path))}: is not a regular file (a FIFO or a device?)")
+        raise ConfigError(f"{shown}: is not a regular file (a FIFO or a device?)")
     if not is_file:
         hint = "" if explicit else " (run `packerpy init NAME` to create one, or pass -c PATH)"
-        raise ConfigError(f"{show(str(path))}: config file not found{hint}")
+        raise ConfigError(f"{shown}: config file not found{hint}")
     return path
 
 
@@ -67,7 +69,9 @@ def _read_toml(path: Path, label: str) -> dict[str, Any]:
     except RecursionError:
         # tomllib recurses per nesting level and gives up near 800 levels.
         raise ConfigError(f"{label}: not valid TOML: nested too deeply") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:  # the label names the file; strerror does not repeat it
+        raise ConfigError(f"{label}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
         raise ConfigError(f"{label}: cannot read: {exc}") from None
     return raw
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, PlainValidator, StrictStr, StringConstraints, WithJsonSchema
 
 from packerpy import naming
+from packerpy.config.strings import show
 from packerpy.config.types import _pattern
 
 # --- tags -------------------------------------------------------------------------------------
@@ -37,13 +38,14 @@ def _tags(value: dict[str, str]) -> dict[str, str]:
     for key, val in value.items():
         if key.startswith(naming.TAG_PREFIX) or key.lower().startswith("aws:"):
             raise ValueError(
-                f"tag key {key!r} uses a reserved prefix ({naming.TAG_PREFIX!r} or 'aws:')"
+                f"tag key {show(key)} uses a reserved prefix ({naming.TAG_PREFIX!r} or 'aws:')"
             )
         if val.lower().startswith("aws:"):
-            raise ValueError(f"tag {key!r}: values may not start with 'aws:' (reserved by AWS)")
+            raise ValueError(f"tag {show(key)}: values may not start with 'aws:' (reserved by AWS)")
         if not 1 <= len(key) <= TAG_KEY_MAX or len(val) > TAG_VALUE_MAX:
             raise ValueError(
-                f"tag {key!r}: keys are 1-{TAG_KEY_MAX} characters, values at most {TAG_VALUE_MAX}"
+                f"tag {show(key)}: keys are 1-{TAG_KEY_MAX} characters, "
+                f"values at most {TAG_VALUE_MAX}"
             )
     return value
 
@@ -167,7 +169,12 @@ VAR_DEPTH_MAX = 8
 
 def _var_value(value: object, depth: int = 0) -> Any:  # noqa: ANN401 - JSON-like by contract
     """A JSON-like value with an HCL form: no NaN/inf, no dates, bounded nesting."""
-    if isinstance(value, bool | str) or (isinstance(value, int) and abs(value) < 2**63):
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        # TOML integers are 64-bit; a larger one only comes from outside the TOML reader.
+        if not -(2**63) <= value < 2**63:
+            raise ValueError(f"{value} is outside the 64-bit integer range")
         return value
     if isinstance(value, float):
         if not math.isfinite(value):

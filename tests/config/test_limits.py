@@ -459,3 +459,18 @@ def test_schema_is_meaningful_with_strict_types() -> None:
     assert (
         schema["$defs"]["ProjectSection"]["properties"]["allow_outside_paths"]["type"] == "boolean"
     )
+
+
+def test_r1_19_config_directory_through_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from packerpy.cli.app import run
+
+    assert run(["-c", str(tmp_path), "lint"]) == EXIT_CONFIG
+    [line] = capsys.readouterr().err.splitlines()
+    assert line == f"packerpy: error: {tmp_path}: is a directory, not a config file"
+
+
+def test_r1_19_long_tag_key_shortened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    message = web(tmp_path, monkeypatch, tags={"k" * 4000: "v"})
+    assert "(4000 characters)" in message and len(message) < 300
