@@ -81,7 +81,9 @@ def format_validation_error(exc: ValidationError) -> list[str]:
     out: dict[str, str] = {}
     for err in exc.errors(include_url=False):
         loc = _loc(err["loc"])
-        if loc in out:  # one line per field: a union reports each branch it tried
+        # One line per problem: a union reports each branch it tried, and a list whose item
+        # failed also reports itself as too short.
+        if loc in out or any(seen.startswith((f"{loc}.", f"{loc}[")) for seen in out):
             continue
         msg = err["msg"].removeprefix("Value error, ")
         kind = err["type"]

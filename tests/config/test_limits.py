@@ -474,3 +474,14 @@ def test_r1_19_config_directory_through_the_cli(
 def test_r1_19_long_tag_key_shortened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     message = web(tmp_path, monkeypatch, tags={"k" * 4000: "v"})
     assert "(4000 characters)" in message and len(message) < 300
+
+
+def test_r1_19_one_line_for_a_bad_list_item(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    base = {"filter": {"name": "x", "owners": ["hello world"]}}
+    with pytest.raises(ConfigError) as info:
+        config.load(make_project(tmp_path, images={"web": {"base": base}}))
+    assert "images.web.base.filter.owners[0]: 'hello world' is not an owner" in info.value.message
+    assert info.value.detail == ()  # not also "owners: tuple should have at least 1 item"
