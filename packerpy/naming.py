@@ -90,3 +90,16 @@ def ami_name(pattern: str, image: str, version: str) -> str:
             f"AWS allows {AMI_NAME_MIN} to {AMI_NAME_MAX}"
         )
     return name
+
+
+# How many tags packerpy itself puts on a baked AMI, its snapshots and the build instance: every
+# `*_TAG` key this module defines, so defining another one lowers the number a user may set (AWS
+# allows 50 per resource; config/values.py). Counting them all is the safe side. It stays at the
+# end of the module so that it sees every definition.
+PACKERPY_TAG_COUNT = len(
+    {
+        value
+        for name, value in dict(globals()).items()
+        if name.endswith("_TAG") and isinstance(value, str) and value.startswith(TAG_PREFIX)
+    }
+)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -110,3 +113,11 @@ def test_identity_tags_name_image_and_version() -> None:
 def test_ami_names_of_distinct_versions_are_distinct(versions: list[str]) -> None:
     names = {naming.ami_name("{version}", "web", v) for v in versions if len(v) <= 128}
     assert len(names) == len([v for v in versions if len(v) <= 128])
+
+
+def test_f6_packerpy_tag_count_follows_the_tag_keys_defined() -> None:
+    # Every `NAME_TAG = f"{TAG_PREFIX}..."` line of naming.py is a tag packerpy writes; the count
+    # the config's tag limit uses must follow when one is added (AWS: 50 tags per resource).
+    source = Path(naming.__file__).read_text()
+    defined = re.findall(r'^[A-Z_]+_TAG = f"\{TAG_PREFIX\}', source, flags=re.MULTILINE)
+    assert naming.PACKERPY_TAG_COUNT == len(defined) >= 9

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from packerpy.config.project import Project
+from packerpy.config.strings import show
+from packerpy.config.values import check_endpoint_url
 from packerpy.errors import ConfigError
 from packerpy.support import regions
 
@@ -35,10 +36,20 @@ def aws_settings(
     env = os.environ if environ is None else environ
     aws = project.config.aws
     if region is not None and region not in regions.known():
-        raise ConfigError(f"--region: {region!r} is not an AWS region")
+        raise ConfigError(f"--region: {show(region)} is not an AWS region")
     endpoint = endpoint_url or env.get("AWS_ENDPOINT_URL") or aws.endpoint_url
-    if endpoint is not None and not re.fullmatch(r"https?://\S+", endpoint):
-        raise ConfigError(f"endpoint url: {endpoint!r} is not an http(s) URL")
+    if endpoint is not None:
+        source = (
+            "--endpoint-url"
+            if endpoint_url
+            else "AWS_ENDPOINT_URL"
+            if env.get("AWS_ENDPOINT_URL")
+            else "aws.endpoint_url"
+        )
+        try:
+            check_endpoint_url(endpoint)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {show(endpoint)} {exc}") from None
     return AwsSettings(
         region=region or aws.region,
         profile=aws.profile,

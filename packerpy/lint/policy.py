@@ -110,7 +110,9 @@ def check(project: Project, packer: PackerInfo | None) -> tuple[list[Finding], l
 def _image_hits(name: str, image: ImageConfig, required_tags: tuple[str, ...]) -> Iterator[Hit]:
     """PPL001 encryption, PPL005 required tags, PPL003 public, PPL006 plaintext secrets."""
     at = ("images", name)
-    if not image.encrypt:
+    # A public AMI cannot be encrypted (EC2 refuses it; the config refuses the pair), so an
+    # explicitly public image is unencrypted by necessity; PPL003 still reports it as public.
+    if not image.encrypt and not image.share.public:
         yield "PPL001", (*at, "encrypt"), f"images.{name}: AMI is not encrypted"
     if missing_tags := [t for t in required_tags if t not in image.tags]:
         yield (

@@ -29,3 +29,15 @@ def dns_suffix(region: str) -> str:
         if region in part["regions"]:
             return str(part["dnsSuffix"])
     return "amazonaws.com"
+
+
+def partition(region: str) -> str | None:
+    """The partition a region belongs to ('aws', 'aws-cn', 'aws-us-gov', ...), None if unknown.
+
+    AMIs cannot be copied or shared across partitions (CopyImage: "cross-partition copies" are
+    unsupported), so every region, key and organization of one image must share one.
+    """
+    for part in _partitions():
+        if region in part["regions"]:
+            return str(part["partition"])
+    return None

@@ -106,7 +106,8 @@ def test_models_are_frozen(tmp_path: Path) -> None:
         ),
         (
             'instance_type = "huge"',
-            "packerpy.toml: images.web.instance_type: 'huge' is not an instance type",
+            "packerpy.toml: images.web.instance_type: 'huge' is not an instance type "
+            "(FAMILY.SIZE, e.g. t3.micro)",
         ),
     ],
 )
@@ -170,7 +171,9 @@ def test_every_error_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     with pytest.raises(ConfigError) as info:
         config.load(write(tmp_path, text))
     assert (
-        info.value.message == "packerpy.toml: images.web.instance_type: 'x' is not an instance type"
+        info.value.message
+        == "packerpy.toml: images.web.instance_type: 'x' is not an instance type "
+        "(FAMILY.SIZE, e.g. t3.micro)"
     )
     assert info.value.detail == (
         "packerpy.toml: images.web.regions[0]: 'nope-1' is not an AWS region",
@@ -186,7 +189,7 @@ def test_missing_script_and_provisioner(tmp_path: Path, monkeypatch: pytest.Monk
     ssh = '\ncommunicator = { type = "ssh", ssh_username = "admin" }\n'
     assert load_error(
         tmp_path, MINIMAL + 'provisioners = [{ script = "app.sh" }]' + ssh, monkeypatch
-    ) == ("packerpy.toml: images.web.provisioners[0].script: 'app.sh' does not exist")
+    ) == ("packerpy.toml: images.web.provisioners[0].script: 'app.sh' is not a file")
     message = load_error(tmp_path, MINIMAL + 'provisioners = ["hardn"]' + ssh, monkeypatch)
     assert message.startswith(
         "packerpy.toml: images.web.provisioners[0]: 'hardn' is not a provisioner"
@@ -261,7 +264,7 @@ def test_schema_describes_images() -> None:
         ),
         (
             {"communicator": {"type": "ssh", "ssh_username": "u", "ssh_private_key_file": "id"}},
-            "packerpy.toml: images.web.communicator.ssh_private_key_file: 'id' does not exist",
+            "packerpy.toml: images.web.communicator.ssh_private_key_file: 'id' is not a file",
         ),
         (
             {"encrypt": True, "kms_key_ids": {"eu-west-1": "alias/a"}},

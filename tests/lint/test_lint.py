@@ -235,8 +235,11 @@ def test_ppl002_old_packer_cannot_require_imdsv2(root: Path) -> None:
 
 
 def test_ppl003_public_ami(root: Path) -> None:
+    # A public AMI cannot be encrypted (the config refuses the pair), so PPL001 is not reported.
     edit(
-        root, "encrypt = true\n", "encrypt = true\nallow_public = true\nshare = { public = true }\n"
+        root,
+        "encrypt = true\n",
+        "encrypt = false\nallow_public = true\nshare = { public = true }\n",
     )
     [finding] = run(root).findings
     assert (finding.rule, finding.severity) == ("PPL003", "warning")

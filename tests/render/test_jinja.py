@@ -19,7 +19,7 @@ base = { ami = "ami-03cf127a" }
 """
 V1_6 = packer.PackerInfo(binary="packer", version=(1, 6, 6))
 V1_9 = packer.PackerInfo(binary="packer", version=(1, 9, 4))
-KEYS = '{ "us-east-1" = "alias/ami", "eu-west-1" = "arn:aws:kms:eu-west-1:111122223333:key/abcd-1234" }'
+KEYS = '{ "us-east-1" = "alias/ami", "eu-west-1" = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab" }'
 VARIANTS = {
     "minimal": MINIMAL,
     "filter": MINIMAL.replace(
@@ -302,13 +302,13 @@ def test_script_environment_scrub_paths_and_inventory_fetch(tmp_path: Path) -> N
         'provisioners = ["probe", { script = "app.sh" }]',
         'provisioners = ["probe", "inventory"]\n'
         'provisioner_env = { HARDEN_DISABLE_SERVICES = "cups" }\n'
-        'scrub_paths = ["/opt/app/.env", "/root/build notes"]\n'
+        'scrub_paths = ["/opt/app/.env", "/root/build-notes"]\n'
         'secrets = ["DB_PASSWORD"]',
     )
     result = rendered(tmp_path, text).text
     assert (
         'environment_vars = ["HARDEN_DISABLE_SERVICES=cups", '
-        '"SCRUB_EXTRA_PATHS=/opt/app/.env\\n/root/build notes", "DB_PASSWORD=${var.db_password}"]'
+        '"SCRUB_EXTRA_PATHS=/opt/app/.env\\n/root/build-notes", "DB_PASSWORD=${var.db_password}"]'
     ) in result
     assert (
         'provisioner "file" {\n    direction   = "download"\n    source      = "/var/lib/packerpy/inventory.json"\n    destination = "inventory.json"\n  }'
