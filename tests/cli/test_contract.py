@@ -158,7 +158,7 @@ def invoke(capsys: pytest.CaptureFixture[str], root: Path, *argv: str) -> dict[s
 
     def clean(text: str) -> str:
         text = text.replace(str(root), "<project>")
-        return re.sub(r"\S*packerpy-crash-\d{8}T\d{6}Z\.log", "<crash-log>", text)
+        return re.sub(r"\S*crash-\d{8}T\d{6}Z-[0-9a-f]{8}\.log", "<crash-log>", text)
 
     stdout = clean(printed.out)
     shown: Any = json.loads(stdout) if "--json" in argv else stdout.splitlines()
