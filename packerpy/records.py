@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from packerpy.contract import SCHEMA_VERSION
 from packerpy.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, HostError, PackerpyError
-from packerpy.support import atomic, oserrors
+from packerpy.support import atomic, oserrors, signals
 
 RESULT_NAME = "result.json"
 LOG_NAME = "packer.log"
@@ -115,6 +115,10 @@ class RunRecord:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if exc is None:
+            # The run succeeded and result.json is about to say so: a signal from here on must
+            # not turn it into an exit 130 that contradicts the record (review 4.7).
+            signals.reporting()
         with _signals_held():
             write_result(self.dir, self.payload(exc))
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from packerpy import scaffold
+from packerpy import records, scaffold
 from packerpy.bake import pipeline
 from packerpy.cli import output
 from packerpy.cli.app import run
@@ -63,3 +64,23 @@ def test_run_puts_the_previous_handlers_back(project: Path) -> None:
     before = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
     run(["--version"])
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+def test_r4_7_signal_while_a_successful_record_is_written_is_absorbed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = records.write_result
+
+    def interrupted_write(run_dir: Path, payload: dict[str, object]) -> Path:
+        os.kill(os.getpid(), signal.SIGINT)  # held until the write is done, then absorbed
+        return real_write(run_dir, payload)
+
+    monkeypatch.setattr(records, "write_result", interrupted_write)
+    previous = signals.install()
+    try:
+        with records.RunRecord(tmp_path, "web", datetime.now(UTC), {}) as run_record:
+            pass
+    finally:
+        signals.restore(previous)
+    assert json.loads((run_record.dir / records.RESULT_NAME).read_text())["ok"] is True
+    assert signals.absorbed() == (signal.SIGINT,)
