@@ -163,3 +163,22 @@ def test_a_closed_pipe_is_exit_1_and_quiet(tmp_path: Path) -> None:
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()
     assert (proc.wait(timeout=60), proc.stderr.read()) == (1, "")
+
+
+def test_a_bug_with_an_unprintable_or_huge_message_is_still_one_line(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise ValueError("no")
+
+    for exc in (Unprintable(), ValueError("x\n" * 500_000)):
+
+        def boom(*_a: object, exc: Exception = exc, **_k: object) -> None:
+            raise exc
+
+        monkeypatch.setattr(pipeline, "validate", boom)
+        assert cli.run(["validate"]) == 3
+        err = capsys.readouterr().err
+        assert len(err.splitlines()) == 1
+        assert len(err) < 1000

@@ -99,10 +99,23 @@ def _state_dir(ctx: Any) -> Path | None:  # noqa: ANN401 - click context, or Non
         return None
 
 
+# A bug's message is cut here: the review saw error "lines" of about 1 MB (config values echoed).
+_MAX_MESSAGE = 500
+
+
+def _described(exc: BaseException) -> str:
+    """`exc` as text, even when its __str__ raises (the boundary must not fail on a bug's bug)."""
+    try:
+        text = " ".join(str(exc).split())
+    except Exception:  # noqa: BLE001 - see the docstring
+        return f"<{type(exc).__name__} with an unprintable message>"
+    return text if len(text) <= _MAX_MESSAGE else f"{text[:_MAX_MESSAGE]}... ({len(text)} chars)"
+
+
 def _crash_message(exc: BaseException, ctx: Any) -> str:  # noqa: ANN401 - click context
     log = crash.write(traceback.format_exc(), _state_dir(ctx))
     where = f"traceback: {log}" if log is not None else "no crash log could be written"
-    return f"internal error: {type(exc).__name__}: {exc} ({where}); please report it"
+    return f"internal error: {type(exc).__name__}: {_described(exc)} ({where}); please report it"
 
 
 def _usage_error(exc: typer.TyperException, as_json: bool) -> int:
@@ -110,11 +123,14 @@ def _usage_error(exc: typer.TyperException, as_json: bool) -> int:
     ctx: Any = getattr(exc, "ctx", None)
     show = getattr(exc, "show", None)
     if callable(show):
-        show()
+        output.best_effort(show)
     code = exc.exit_code if isinstance(exc.exit_code, int) and exc.exit_code else EXIT_CONFIG
     if as_json:
-        output.envelope(
-            command_of(ctx), ok=False, data={}, messages=[exc.format_message()], code=code
+        message = exc.format_message()
+        output.best_effort(
+            lambda: output.envelope(
+                command_of(ctx), ok=False, data={}, messages=[message], code=code
+            )
         )
     return code
 
@@ -157,6 +173,9 @@ def _boundary(args: list[str]) -> int:
         return _invoke(args, as_json)
     except KeyboardInterrupt:  # the first signal landed in the boundary's own code: still 130
         return output.fail("packerpy", as_json, "interrupted", (), EXIT_INTERRUPTED)
+    except Exception as exc:  # noqa: BLE001 - reporting the failure failed: still an exit status
+        output.last_resort(f"packerpy: error: internal error while reporting: {_described(exc)}")
+        return EXIT_INTERNAL
     finally:
         signals.reporting()
 

@@ -17,7 +17,7 @@ import codecs
 import json
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from typing import IO, TYPE_CHECKING, Any
 
@@ -103,10 +103,18 @@ def emit(
         out.print(line)
 
 
-def _last_resort(text: str) -> None:
+def last_resort(text: str) -> None:
     """Write straight to fd 2 when the console itself failed; if even that fails, give up."""
     with suppress(OSError):
         os.write(2, (text + "\n").encode("ascii", "backslashreplace"))
+
+
+def best_effort(action: Callable[[], object]) -> None:
+    """Run a printing `action` of the error boundary; if printing fails, say so on fd 2."""
+    try:
+        action()
+    except Exception as exc:  # noqa: BLE001 - the boundary reports; it must not raise
+        last_resort(f"packerpy: error: could not print ({type(exc).__name__})")
 
 
 def fail(command: str, as_json: bool, message: str, detail: Sequence[str], code: int) -> int:
@@ -121,12 +129,11 @@ def fail(command: str, as_json: bool, message: str, detail: Sequence[str], code:
         for line in lines:
             err.print(line)
     except Exception:  # noqa: BLE001 - see the docstring
-        _last_resort("\n".join(lines))
+        last_resort("\n".join(lines))
     if as_json:
-        try:
-            envelope(command, ok=False, data={}, messages=[message, *detail], code=code)
-        except Exception:  # noqa: BLE001 - see the docstring
-            _last_resort("packerpy: error: the --json envelope could not be printed")
+        best_effort(
+            lambda: envelope(command, ok=False, data={}, messages=[message, *detail], code=code)
+        )
     return code
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from packerpy import records, scaffold
+from packerpy.cli.app import run
 from packerpy.errors import EXIT_ENVIRONMENT, HostError
 from packerpy.support import oserrors
 
@@ -104,3 +105,13 @@ def test_r4_8_read_only_bind_mount(
         EXIT_ENVIRONMENT,
         f"packerpy: error: {read_only_project / path}: cannot {action}: read-only file system\n",
     )
+
+
+def test_init_into_a_too_long_path_is_exit_12(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run(["init", "web", "--dir", "d" * 5000]) == EXIT_ENVIRONMENT
+    err = capsys.readouterr().err
+    assert err.endswith(": cannot create the project: file name too long\n")
+    assert len(err) < 300
