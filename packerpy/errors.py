@@ -21,6 +21,7 @@ EXIT_AWS = 8  # an AWS call failed (after retries)
 EXIT_VERSION_EXISTS = 9  # the configured version is already published: bump it
 EXIT_OUTDATED = 10  # `outdated` found images built on an older base AMI (for CI gates)
 EXIT_LINT = 11  # `lint` found error-level findings
+EXIT_ENVIRONMENT = 12  # the machine refused: read-only or full disk, a path that is a file, ...
 EXIT_INTERRUPTED = 130  # SIGINT/SIGTERM: packer was cancelled and cleaned up
 
 EXIT_CODES: dict[str, int] = {
@@ -36,6 +37,7 @@ EXIT_CODES: dict[str, int] = {
     "version-exists": EXIT_VERSION_EXISTS,
     "outdated": EXIT_OUTDATED,
     "lint": EXIT_LINT,
+    "environment": EXIT_ENVIRONMENT,
     "interrupted": EXIT_INTERRUPTED,
 }
 
@@ -55,6 +57,7 @@ class ExitCode(IntEnum):
     VERSION_EXISTS = EXIT_VERSION_EXISTS
     OUTDATED = EXIT_OUTDATED
     LINT = EXIT_LINT
+    ENVIRONMENT = EXIT_ENVIRONMENT
     INTERRUPTED = EXIT_INTERRUPTED
 
 
@@ -163,3 +166,14 @@ class PolicyError(PackerpyError):
 
 class SandboxError(PackerpyError):
     """The local AWS (moto) cannot start, or its state file is unreadable (exit code 1)."""
+
+
+class HostError(PackerpyError):
+    """The machine refused what packerpy had to do with a path: a read-only or full file system,
+    a missing permission, a file where a directory belongs (support.oserrors.translated).
+
+    Not a bug and not bad config: the message names the path and what is wrong with it.
+    (Not called EnvironmentError, which is a builtin alias of OSError.)
+    """
+
+    exit_code = EXIT_ENVIRONMENT

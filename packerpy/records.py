@@ -23,25 +23,35 @@ from typing import Any
 from pydantic import BaseModel
 
 from packerpy.contract import SCHEMA_VERSION
-from packerpy.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, PackerpyError
-from packerpy.support import atomic
+from packerpy.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, HostError, PackerpyError
+from packerpy.support import atomic, oserrors, signals
 
 RESULT_NAME = "result.json"
 LOG_NAME = "packer.log"
 
 
 def create(runs_dir: Path, image: str, now: datetime) -> Path:
-    """A fresh, unique directory; two builds in the same second get -2, -3 ... suffixes."""
-    runs_dir.mkdir(parents=True, exist_ok=True)
+    """A fresh, unique directory; two builds in the same second get -2, -3 ... suffixes.
+
+    A name taken by anything (a directory or a file) is skipped; a runs directory that cannot
+    be made (read-only, a file in its place) is a HostError naming it.
+    """
+    with oserrors.translated("create the runs directory", runs_dir):
+        runs_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{now:%Y%m%dT%H%M%SZ}-{image}"
     for attempt in range(1, 1000):
         candidate = runs_dir / (stem if attempt == 1 else f"{stem}-{attempt}")
         try:
             candidate.mkdir()
-        except FileExistsError:
+        except FileExistsError:  # taken, by a run or by a file: the next suffix
             continue
+        except OSError as exc:
+            raise oserrors.error(exc, "create the run directory", candidate) from None
         return candidate
-    raise FileExistsError(f"{runs_dir}: too many runs named {stem}")
+    raise HostError(
+        f"{oserrors.shown(runs_dir)}: cannot create a run directory: "
+        f"{stem} to {stem}-999 are all taken"
+    )
 
 
 def write_result(run_dir: Path, payload: Mapping[str, Any]) -> Path:
@@ -115,6 +125,10 @@ class RunRecord:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if exc is None:
+            # The run succeeded and result.json is about to say so: a signal from here on must
+            # not turn it into an exit 130 that contradicts the record (review 4.7).
+            signals.reporting()
         with _signals_held():
             write_result(self.dir, self.payload(exc))
 

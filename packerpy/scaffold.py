@@ -10,7 +10,7 @@ from packerpy.config.models import DEFAULT_STEPS
 from packerpy.config.project import CONFIG_FILENAME
 from packerpy.config.types import NAME_REGEX, NAME_RULE
 from packerpy.errors import ConfigError, PackerpyError
-from packerpy.support import atomic
+from packerpy.support import atomic, oserrors
 
 CONFIG_TEMPLATE = """\
 # packerpy project: `packerpy validate`, then `packerpy build {name}`.
@@ -70,8 +70,6 @@ def init(name: str, root: Path) -> InitResult:
     if not re.fullmatch(NAME_REGEX, name):
         raise ConfigError(f"init: {name!r} is not {NAME_RULE}")
     config = root / CONFIG_FILENAME
-    if config.exists():
-        raise PackerpyError(f"{config}: already exists; not overwritten")
     steps = ", ".join(f'"{step}"' for step in DEFAULT_STEPS)
     files = {
         config: CONFIG_TEMPLATE.format(name=name, steps=steps),
@@ -79,8 +77,12 @@ def init(name: str, root: Path) -> InitResult:
         root / "provisioners" / "README.md": PROVISIONERS_README,
     }
     created = []
-    for path, text in files.items():
-        if not path.exists():
-            atomic.write_text(path, text)
-            created.append(str(path))
+    # exists() raises on some paths (EACCES, ENAMETOOLONG); writes raise HostError themselves.
+    with oserrors.translated("create the project", root):
+        if config.exists():
+            raise PackerpyError(f"{config}: already exists; not overwritten")
+        for path, text in files.items():
+            if not path.exists():
+                atomic.write_text(path, text)
+                created.append(str(path))
     return InitResult(name=name, root=str(root), created=tuple(created))

@@ -6,6 +6,7 @@ redirects every client packerpy creates. boto3 is imported only when a client is
 
 from __future__ import annotations
 
+import os
 import threading
 import urllib.error
 import urllib.request
@@ -89,8 +90,6 @@ class AwsClients:
         import boto3  # noqa: PLC0415 - boto3 costs ~0.3 s to import; only AWS commands pay it
         from botocore.config import Config  # noqa: PLC0415
 
-        if self._session is None:
-            self._session = boto3.session.Session(profile_name=self.settings.profile)
         config = Config(
             retries={
                 "mode": self.settings.retry_mode,
@@ -100,15 +99,76 @@ class AwsClients:
             read_timeout=60,
             user_agent_extra="packerpy",
         )
-        client = self._session.client(
-            service, region_name=region, endpoint_url=self.settings.endpoint_url, config=config
-        )
+        # The session reads ~/.aws/config and the profile: a typo in aws.profile or AWS_PROFILE
+        # is an AwsError naming the setting, not a crash (reliability review 1.1).
+        with session_errors(self.settings, f"create the {service} client", region):
+            if self._session is None:
+                self._session = boto3.session.Session(profile_name=self.settings.profile)
+            client = self._session.client(
+                service, region_name=region, endpoint_url=self.settings.endpoint_url, config=config
+            )
 
         def record(model: Any, **_: Any) -> None:  # noqa: ANN401 - botocore event signature
             self.log.record(region, model.name)
 
         client.meta.events.register("before-call", record)
         return client
+
+
+def _shown(value: str, limit: int = 60) -> str:
+    """A setting's value in a message: repr (NUL, newline visible), cut at `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(value)} characters)"
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else f"{line[:limit]}..."
+
+
+def profile_setting(settings: AwsSettings | None) -> str:
+    """Where the profile botocore looked for came from, as a user would fix it."""
+    if settings is not None and settings.profile is not None:
+        return f"aws.profile = {_shown(settings.profile)}"
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        if name in os.environ:
+            return f"{name}={_shown(os.environ[name])}"
+    return "the default profile"
+
+
+def _setup_message(exc: Exception, settings: AwsSettings | None) -> str | None:
+    """The message for botocore's configuration errors (profile, config files, region)."""
+    from botocore.exceptions import (  # noqa: PLC0415
+        ConfigParseError,
+        NoRegionError,
+        PartialCredentialsError,
+        ProfileNotFound,
+    )
+
+    if isinstance(exc, ProfileNotFound):
+        return f"{profile_setting(settings)}: no such profile in the AWS config or credentials file"
+    if isinstance(exc, ConfigParseError):
+        return f"AWS config (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE): {_one_line(str(exc))}"
+    if isinstance(exc, NoRegionError):
+        return "no AWS region: set aws.region in packerpy.toml or pass --region"
+    if isinstance(exc, PartialCredentialsError):
+        return f"{profile_setting(settings)}: incomplete credentials: {_one_line(str(exc))}"
+    return None
+
+
+@contextmanager
+def session_errors(settings: AwsSettings, action: str, region: str) -> Iterator[None]:
+    """Making a session or client: botocore's errors (and a URL it cannot parse) as AwsErrors."""
+    from botocore.exceptions import BotoCoreError  # noqa: PLC0415
+
+    try:
+        yield
+    except BotoCoreError as exc:
+        message = _setup_message(exc, settings) or f"{action}: {_one_line(str(exc))}"
+        raise AwsError(f"aws {region}: {message}") from None
+    except ValueError as exc:  # urllib3/botocore on an endpoint such as http://[x
+        endpoint = _shown(settings.endpoint_url or "")
+        raise AwsError(f"aws {region}: {action}: endpoint url {endpoint}: {exc}") from None
 
 
 @contextmanager
@@ -133,4 +193,6 @@ def translated(action: str, region: str) -> Iterator[None]:
             f"aws {region}: {action}: no AWS credentials (set AWS_PROFILE or AWS_ACCESS_KEY_ID)"
         ) from None
     except BotoCoreError as exc:
-        raise AwsError(f"aws {region}: {action} failed: {exc}") from None
+        # Credentials load at the first call: a bad profile or file can surface here too.
+        message = _setup_message(exc, None) or f"{action} failed: {_one_line(str(exc))}"
+        raise AwsError(f"aws {region}: {message}") from None

@@ -2,25 +2,25 @@
 
 Global options live in a frozen CliContext on typer's ctx.obj (pipx's DispatchContext), so
 nothing is kept between runs. `run` is the only place an exception becomes an exit status:
-PackerpyError -> its own code, Ctrl-C or SIGTERM -> 130, a usage error -> 2, a bug -> 3 and a
-crash log. With --json, a failure prints one envelope too.
+PackerpyError -> its own code (a machine problem such as a read-only disk is a HostError, 12),
+Ctrl-C or SIGTERM -> 130, a usage error -> 2, a bug -> 3 and a crash log (cli/crash.py). With
+--json, a failure prints one envelope too. Signals follow support/signals.py's rule: the first
+interrupts, and none changes an outcome that is being printed.
 """
 
 from __future__ import annotations
 
 import sys
-import tempfile
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 
 from packerpy import __version__
-from packerpy.cli import output
+from packerpy.cli import crash, output
 from packerpy.cli.commands import LazyGroup, command_of
 from packerpy.errors import (
     EXIT_CONFIG,
@@ -85,11 +85,37 @@ def wants_json(args: Sequence[str]) -> bool:
     return "--json" in options
 
 
-def _crash_log() -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = Path(tempfile.gettempdir()) / f"packerpy-crash-{stamp}.log"
-    path.write_text(traceback.format_exc())
-    return path
+def _state_dir(ctx: Any) -> Path | None:  # noqa: ANN401 - click context, or None
+    """The project's .packerpy/ for a crash log: -c's directory, else the current one."""
+    # Only a crash pays for the config package's import (pydantic, ~250 ms).
+    from packerpy.config.project import CONFIG_FILENAME, STATE_DIRNAME  # noqa: PLC0415
+
+    options = ctx.find_object(CliContext) if ctx is not None else None
+    config = options.config if isinstance(options, CliContext) else None
+    try:
+        config = config if config is not None else Path.cwd() / CONFIG_FILENAME
+        return config.parent / STATE_DIRNAME if config.is_file() else None
+    except OSError:
+        return None
+
+
+# A bug's message is cut here: the review saw error "lines" of about 1 MB (config values echoed).
+_MAX_MESSAGE = 500
+
+
+def _described(exc: BaseException) -> str:
+    """`exc` as text, even when its __str__ raises (the boundary must not fail on a bug's bug)."""
+    try:
+        text = " ".join(str(exc).split())
+    except Exception:  # noqa: BLE001 - see the docstring
+        return f"<{type(exc).__name__} with an unprintable message>"
+    return text if len(text) <= _MAX_MESSAGE else f"{text[:_MAX_MESSAGE]}... ({len(text)} chars)"
+
+
+def _crash_message(exc: BaseException, ctx: Any) -> str:  # noqa: ANN401 - click context
+    log = crash.write(traceback.format_exc(), _state_dir(ctx))
+    where = f"traceback: {log}" if log is not None else "no crash log could be written"
+    return f"internal error: {type(exc).__name__}: {_described(exc)} ({where}); please report it"
 
 
 def _usage_error(exc: typer.TyperException, as_json: bool) -> int:
@@ -97,11 +123,14 @@ def _usage_error(exc: typer.TyperException, as_json: bool) -> int:
     ctx: Any = getattr(exc, "ctx", None)
     show = getattr(exc, "show", None)
     if callable(show):
-        show()
+        output.best_effort(show)
     code = exc.exit_code if isinstance(exc.exit_code, int) and exc.exit_code else EXIT_CONFIG
     if as_json:
-        output.envelope(
-            command_of(ctx), ok=False, data={}, messages=[exc.format_message()], code=code
+        message = exc.format_message()
+        output.best_effort(
+            lambda: output.envelope(
+                command_of(ctx), ok=False, data={}, messages=[message], code=code
+            )
         )
     return code
 
@@ -118,16 +147,11 @@ def _failure(exc: BaseException, ctx: Any, as_json: bool) -> int:  # noqa: ANN40
     if isinstance(exc, BrokenPipeError):  # the reader stopped early (`| head`), as in click
         output.reader_gone()
         return EXIT_ERROR
-    log = _crash_log()  # a bug: exit 3 plus a log with the traceback
-    message = f"internal error: {type(exc).__name__}: {exc} (traceback: {log}); please report it"
-    return output.fail(command, as_json, message, (), EXIT_INTERNAL)
+    # A bug: exit 3 plus a log with the traceback.
+    return output.fail(command, as_json, _crash_message(exc, ctx), (), EXIT_INTERNAL)
 
 
-def run(argv: Sequence[str] | None = None) -> int:
-    """The error boundary: the only place exceptions become exit codes."""
-    signals.sigterm_as_interrupt()
-    args = list(sys.argv[1:] if argv is None else argv)
-    as_json = wants_json(args)
+def _invoke(args: list[str], as_json: bool) -> int:
     group = typer.main.get_group(app)
     ctx: Any = None
     try:
@@ -137,13 +161,42 @@ def run(argv: Sequence[str] | None = None) -> int:
     except typer.Exit as exc:  # --help, --version, and commands with a non-zero result code
         return exc.exit_code
     except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the boundary
+        signals.reporting()  # the outcome is decided: a later signal must not change it
         return _failure(exc, ctx, as_json)
     return EXIT_OK
 
 
+def _boundary(args: list[str]) -> int:
+    as_json = wants_json(args)
+    output.tolerant_streams()
+    try:
+        return _invoke(args, as_json)
+    except KeyboardInterrupt:  # the first signal landed in the boundary's own code: still 130
+        return output.fail("packerpy", as_json, "interrupted", (), EXIT_INTERRUPTED)
+    except Exception as exc:  # noqa: BLE001 - reporting the failure failed: still an exit status
+        output.last_resort(f"packerpy: error: internal error while reporting: {_described(exc)}")
+        return EXIT_INTERNAL
+    finally:
+        signals.reporting()
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """The error boundary: the only place exceptions become exit codes."""
+    previous = signals.install()
+    try:
+        return _boundary(list(sys.argv[1:] if argv is None else argv))
+    finally:
+        signals.restore(previous)
+
+
 def main() -> NoReturn:
-    """The console script: run the command line and exit with its status."""
-    sys.exit(run())
+    """The console script: run the command line and exit with its status.
+
+    The run's signal handlers stay until the process exits, so a signal after the outcome was
+    printed cannot turn into a signal exit status.
+    """
+    signals.install()
+    sys.exit(_boundary(sys.argv[1:]))
 
 
 __all__ = ["CliContext", "app", "main", "run", "wants_json"]

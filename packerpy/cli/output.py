@@ -1,22 +1,31 @@
 """What the command line prints: a command's text lines, or exactly one JSON envelope.
 
 Results go to stdout; progress, warnings and errors go to stderr. With --json, stdout holds one
-`contract.Envelope` and nothing else, success or failure. Printing is plain (no rich markup or
-emoji), so text from AWS, packer or a config file is shown exactly as it is.
+`contract.Envelope` and nothing else, success or failure. Printing is plain: rich markup and
+emoji codes are never interpreted, so a path like `[/oops]` or text from AWS, packer or a config
+file is shown exactly as it is.
+
+Terminals that cannot encode a character (PYTHONIOENCODING=ascii, a C locale without
+coercion) get a replacement character in text and ASCII-escaped JSON, never an exception:
+before, a UnicodeEncodeError while printing the result was raised again while printing the
+error, and left a traceback and an empty stdout under --json.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import sys
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
+from typing import IO, TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from packerpy.cli.commands import command_of
 from packerpy.errors import EXIT_OK
+from packerpy.support import signals
 
 if TYPE_CHECKING:
     import typer
@@ -25,6 +34,30 @@ if TYPE_CHECKING:
 
 out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
+
+# Error handlers under which an unencodable character raises; both become "replace".
+_RAISING = ("strict", "surrogateescape")
+
+
+def tolerant_streams() -> None:
+    """Make stdout and stderr replace what their encoding cannot show, instead of raising."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if callable(reconfigure) and getattr(stream, "errors", None) in _RAISING:
+            with suppress(ValueError, OSError):  # a closed or detached stream stays as it is
+                reconfigure(errors="replace")
+
+
+def _utf(stream: IO[str]) -> bool:
+    try:
+        return codecs.lookup(getattr(stream, "encoding", None) or "utf-8").name.startswith("utf")
+    except LookupError:
+        return False
+
+
+def print_json(value: object) -> None:
+    """Indented JSON on stdout, ASCII-escaped when stdout's encoding is not a UTF one."""
+    out.print_json(json.dumps(value), highlight=False, ensure_ascii=not _utf(out.file))
 
 
 def envelope(
@@ -36,6 +69,7 @@ def envelope(
     code: int,
 ) -> None:
     """Print one versioned envelope on stdout."""
+    signals.reporting()
     # pydantic (about 250 ms) loads only when an envelope is printed, never for --help.
     from packerpy import contract  # noqa: PLC0415 - see above
 
@@ -43,7 +77,7 @@ def envelope(
     shown = contract.Envelope(
         ok=ok, command=command, data=dumped, messages=list(messages), exit_code=code
     ).to_json()
-    out.print_json(json.dumps(shown), highlight=False)
+    print_json(shown)
 
 
 def emit(
@@ -55,7 +89,11 @@ def emit(
     messages: Sequence[str] = (),
     code: int = EXIT_OK,
 ) -> None:
-    """Print a command's result: its lines (and messages on stderr), or its envelope."""
+    """Print a command's result: its lines (and messages on stderr), or its envelope.
+
+    From here on the result stands: a signal no longer changes it (support.signals).
+    """
+    signals.reporting()
     if as_json:
         envelope(command_of(ctx), ok=True, data=data, messages=messages, code=code)
         return
@@ -65,17 +103,42 @@ def emit(
         out.print(line)
 
 
+def last_resort(text: str) -> None:
+    """Write straight to fd 2 when the console itself failed; if even that fails, give up."""
+    with suppress(OSError):
+        os.write(2, (text + "\n").encode("ascii", "backslashreplace"))
+
+
+def best_effort(action: Callable[[], object]) -> None:
+    """Run a printing `action` of the error boundary; if printing fails, say so on fd 2."""
+    try:
+        action()
+    except Exception as exc:  # noqa: BLE001 - the boundary reports; it must not raise
+        last_resort(f"packerpy: error: could not print ({type(exc).__name__})")
+
+
 def fail(command: str, as_json: bool, message: str, detail: Sequence[str], code: int) -> int:
-    """Report a failure: one line (and its detail) on stderr, and an envelope under --json."""
-    err.print(f"packerpy: error: {message}")
-    for line in detail:
-        err.print(f"  {line}")
+    """Report a failure: one line (and its detail) on stderr, and an envelope under --json.
+
+    Never raises: it runs in the error boundary, after something already went wrong (a closed
+    stderr, an encoding error or a broken pipe must not turn a failure into a traceback).
+    """
+    signals.reporting()
+    lines = [f"packerpy: error: {message}", *(f"  {line}" for line in detail)]
+    try:
+        for line in lines:
+            err.print(line)
+    except Exception:  # noqa: BLE001 - see the docstring
+        last_resort("\n".join(lines))
     if as_json:
-        envelope(command, ok=False, data={}, messages=[message, *detail], code=code)
+        best_effort(
+            lambda: envelope(command, ok=False, data={}, messages=[message, *detail], code=code)
+        )
     return code
 
 
 def reader_gone() -> None:
     """After a broken pipe (`| head`), send what is left to /dev/null so exit itself is quiet."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    with suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())

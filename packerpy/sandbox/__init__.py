@@ -19,7 +19,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from packerpy.errors import SandboxError
-from packerpy.support import atomic, proc
+from packerpy.support import atomic, oserrors, proc
 
 STATE_NAME = "sandbox.json"
 LOG_NAME = "sandbox.log"
@@ -91,18 +91,19 @@ def start(
         return current
     if find_spec("moto") is None:
         raise SandboxError("sandbox: moto is not installed; pip install 'packerpy[sandbox]'")
-    state_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     env = dict(os.environ)
     if amis_path is not None:
         # moto replaces its default images with this list (how tests stage base AMIs).
         env["MOTO_AMIS_PATH"] = str(amis_path)
     log = state_dir / LOG_NAME
-    pid = proc.spawn_detached(
-        [sys.executable, "-m", "packerpy.sandbox.server", "--host", HOST, "--port", str(port)],
-        log_path=log,
-        env=env,
-    )
+    with oserrors.translated("write the sandbox's state", state_dir):
+        state_dir.mkdir(parents=True, exist_ok=True)
+        pid = proc.spawn_detached(
+            [sys.executable, "-m", "packerpy.sandbox.server", "--host", HOST, "--port", str(port)],
+            log_path=log,
+            env=env,
+        )
     endpoint = f"http://{HOST}:{port}"
     deadline = time.monotonic() + wait
     while not _answers(endpoint):

@@ -16,7 +16,7 @@ import typer
 from packerpy.bake import pipeline
 from packerpy.cli import app as cli
 from packerpy.cli.commands import COMMANDS
-from packerpy.errors import EXIT_CODES, PackerpyError
+from packerpy.errors import EXIT_CODES, ExitCode, PackerpyError
 
 CONFIG = '[images.web]\nversion = "1.0.0"\nbase = { ami = "ami-03cf127a" }\n'
 
@@ -80,6 +80,15 @@ def test_help_is_exit_0(project: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 def test_exit_codes_are_distinct() -> None:
     assert len(set(EXIT_CODES.values())) == len(EXIT_CODES)
+
+
+def test_readme_lists_every_exit_code() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    listed = {
+        int(line.split("|")[1]) for line in table.splitlines() if line[:3].strip("| ").isdigit()
+    }
+    assert listed == {int(code) for code in ExitCode} == set(EXIT_CODES.values())
 
 
 def test_the_command_table_matches_the_commands() -> None:
@@ -154,3 +163,22 @@ def test_a_closed_pipe_is_exit_1_and_quiet(tmp_path: Path) -> None:
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()
     assert (proc.wait(timeout=60), proc.stderr.read()) == (1, "")
+
+
+def test_a_bug_with_an_unprintable_or_huge_message_is_still_one_line(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise ValueError("no")
+
+    for exc in (Unprintable(), ValueError("x\n" * 500_000)):
+
+        def boom(*_a: object, exc: Exception = exc, **_k: object) -> None:
+            raise exc
+
+        monkeypatch.setattr(pipeline, "validate", boom)
+        assert cli.run(["validate"]) == 3
+        err = capsys.readouterr().err
+        assert len(err.splitlines()) == 1
+        assert len(err) < 1000

@@ -8,9 +8,11 @@ PACKERPY_UPDATE_SNAPSHOTS=1 and review the diff: a changed key there is a change
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +160,7 @@ def invoke(capsys: pytest.CaptureFixture[str], root: Path, *argv: str) -> dict[s
 
     def clean(text: str) -> str:
         text = text.replace(str(root), "<project>")
-        return re.sub(r"\S*packerpy-crash-\d{8}T\d{6}Z\.log", "<crash-log>", text)
+        return re.sub(r"\S*crash-\d{8}T\d{6}Z-[0-9a-f]{8}\.log", "<crash-log>", text)
 
     stdout = clean(printed.out)
     shown: Any = json.loads(stdout) if "--json" in argv else stdout.splitlines()
@@ -251,6 +253,9 @@ def test_failures(
     def interrupted(*_a: object, **_k: object) -> None:
         raise KeyboardInterrupt
 
+    def read_only(*_a: object, **_k: object) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
     monkeypatch.setattr(pipeline, "build", failed)
     both(capsys, project, "fail-build", "build", "web")
     monkeypatch.setattr(pipeline, "validate", crashed)
@@ -258,6 +263,9 @@ def test_failures(
     monkeypatch.setattr(publish, "publish", interrupted)
     both(capsys, project, "fail-interrupted", "publish", "web", "0.1.0")
     both(capsys, project, "fail-no-image", "render", "nope")
+    with monkeypatch.context() as patched:  # a read-only project: exit 12 naming the path
+        patched.setattr(tempfile, "mkstemp", read_only)
+        both(capsys, project, "fail-environment", "version", "bump", "web", "patch")
     config = project / "packerpy.toml"
     config.write_text(config.read_text().replace('version = "0.1.0"', 'version = "one"'))
     both(capsys, project, "fail-config", "version", "bump", "web", "patch")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -39,4 +38,4 @@ def schema(ctx: typer.Context, as_json: JsonOption = False) -> None:
         # The one envelope whose data is not a contract model: it is the schema itself.
         output.emit(ctx, as_json, described, [])
     else:
-        output.out.print_json(json.dumps(described), highlight=False)
+        output.print_json(described)
