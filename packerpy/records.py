@@ -75,8 +75,9 @@ def outcome_of(exc: BaseException | None) -> tuple[int, str | None]:
 def _signals_held() -> Iterator[None]:
     """Hold SIGINT/SIGTERM while result.json is written: a second Ctrl-C must not lose it.
 
-    A held signal is re-raised as KeyboardInterrupt when the block ends, so it still stops the
-    process after the write. Handlers, not a signal mask: pthread_sigmask blocks only the calling
+    A held signal is handed to the handler that was in place when the block ends, so it still
+    stops the process after the write (or is absorbed once the result is final, see
+    support.signals). Handlers, not a signal mask: pthread_sigmask blocks only the calling
     thread, and with worker threads alive (preflight, region pools) the kernel delivers the
     signal to one of them, whose Python handler then interrupts the main thread mid-write.
     Python runs handlers in the main thread only, so elsewhere there is nothing to hold.
@@ -95,8 +96,12 @@ def _signals_held() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    if received:
-        raise KeyboardInterrupt
+    for signum in dict.fromkeys(received):
+        handler = previous[signum]
+        if callable(handler):
+            handler(signum, None)
+        elif handler == signal.SIG_DFL:
+            raise KeyboardInterrupt
 
 
 class RunRecord:

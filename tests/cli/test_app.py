@@ -83,7 +83,7 @@ def test_exit_codes_are_distinct() -> None:
 
 
 def test_readme_lists_every_exit_code() -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     table = readme.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
     listed = {
         int(line.split("|")[1]) for line in table.splitlines() if line[:3].strip("| ").isdigit()

@@ -22,7 +22,7 @@ import pytest
 from packerpy import scaffold
 from packerpy.cli import output
 from packerpy.cli.app import run
-from packerpy.errors import EXIT_AWS, EXIT_ENVIRONMENT, EXIT_INTERNAL, EXIT_INTERRUPTED
+from packerpy.errors import EXIT_AWS, EXIT_CONFIG, EXIT_ENVIRONMENT, EXIT_INTERNAL, EXIT_INTERRUPTED
 from packerpy.support import atomic
 from tests.helpers import make_project
 
@@ -57,20 +57,31 @@ def subprocess_cli(
     )
 
 
-@pytest.mark.parametrize("profile", ["relese", "", "p\x00", "p\n", "x" * 1_000_000])
 def test_r1_1_unknown_profile_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_project(tmp_path, aws={"profile": "relese"})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    assert run(["images", "list", "web"]) == EXIT_AWS
+    line = one_line(capsys.readouterr().err)
+    assert "aws.profile = 'relese'" in line
+    assert "no such profile" in line
+
+
+@pytest.mark.parametrize("profile", ["", "p\x00", "p\n", "x" * 1_000_000])
+def test_r1_1_impossible_profile_is_a_config_error(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     profile: str,
 ) -> None:
+    # A name no AWS config file can hold is refused at load, before any AWS command runs.
     make_project(tmp_path, aws={"profile": profile})
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-    assert run(["images", "list", "web"]) == EXIT_AWS
+    assert run(["images", "list", "web"]) == EXIT_CONFIG
     line = one_line(capsys.readouterr().err)
-    assert "aws.profile = " in line
-    assert "no such profile" in line
+    assert "aws.profile" in line
     assert len(line) < 300  # a 1 MB value is cut, not echoed
 
 
