@@ -26,11 +26,14 @@ from packerpy.config.types import (
     _pattern,
     _tags,
 )
+from packerpy.support import constraints
 
 # Post-processing steps of an image that lists none (`packerpy init` writes them out).
 DEFAULT_STEPS = ("copy", "share", "tag", "deprecate")
 # Variables packerpy itself passes to every template through the var file.
-RESERVED_VARIABLES = frozenset({"ami_name", "image_version", "tags"})
+RESERVED_VARIABLES = frozenset({"ami_name", "image_version", "tags", "ssh_private_key_file"})
+# How often packer and the copy step poll an AMI's state ([aws] ami_wait_minutes sets how long).
+AMI_POLL_DELAY_SECONDS = 30
 
 
 class _Frozen(BaseModel):
@@ -54,6 +57,26 @@ class AwsSection(_Frozen):
     # endpoint fails in seconds instead of packer's default of several minutes.
     max_retries: int = Field(default=3, ge=1, le=20)
     retry_mode: Literal["standard", "adaptive"] = "standard"
+    # How long packer (aws_polling) and the copy step wait for an AMI to become available.
+    # packer's own default is 30 min (120 x 15 s), too short for large cross-region encrypted
+    # copies (hashicorp/packer#8415, #13143).
+    ami_wait_minutes: int = Field(default=120, ge=10, le=24 * 60)
+
+    @property
+    def ami_wait_attempts(self) -> int:
+        """Polls of AMI_POLL_DELAY_SECONDS that make ami_wait_minutes."""
+        return self.ami_wait_minutes * 60 // AMI_POLL_DELAY_SECONDS
+
+
+def _constraint(value: str) -> str:
+    constraints.parse(value)  # ValueError names the value
+    return value
+
+
+class PackerSection(_Frozen):
+    # The amazon plugin's `required_plugins` version, e.g. "= 1.3.9"; unset: chosen by packer
+    # version (README, Templates).
+    amazon_plugin: Annotated[str, AfterValidator(_constraint)] | None = None
 
 
 class BaseFilter(_Frozen):
@@ -80,6 +103,9 @@ class Share(_Frozen):
     ou_arns: tuple[OuArn, ...] = ()
     # Launch permission for everyone (Group=all); refused unless the image sets allow_public.
     public: bool = False
+    # Also grant the accounts create-volume permission on the snapshots (snapshot_users). Not
+    # needed to launch a shared AMI, and it lets them copy the raw disks: opt in.
+    snapshots: bool = False
 
 
 class Communicator(_Frozen):
@@ -88,12 +114,21 @@ class Communicator(_Frozen):
     ssh_host: str | None = None
     ssh_port: int | None = Field(default=None, ge=1, le=65535)
     ssh_private_key_file: str | None = None
+    # The EC2 key pair holding ssh_private_key_file's public key. packer creates a temporary
+    # key pair only when neither is set (amazon plugin run_config.go): a key file alone launches
+    # the instance with no key pair, so packerpy requires both.
+    ssh_keypair_name: str | None = None
     ssh_timeout: Annotated[str, _pattern(r"\d+[smh]", "a duration like 5m")] = "5m"
 
     @model_validator(mode="after")
     def _ssh_needs_user(self) -> Communicator:
         if self.type == "ssh" and not self.ssh_username:
             raise ValueError("communicator 'ssh' needs ssh_username")
+        if bool(self.ssh_private_key_file) != bool(self.ssh_keypair_name):
+            raise ValueError(
+                "set ssh_private_key_file and ssh_keypair_name together (the EC2 key pair "
+                "holding the file's public key), or neither for packer's temporary key pair"
+            )
         return self
 
 
@@ -105,6 +140,16 @@ class BuildEnv(_Frozen):
     # Sources allowed into packer's temporary security group (packer's default is 0.0.0.0/0).
     ssh_cidrs: tuple[Annotated[str, AfterValidator(_cidr)], ...] = ()
     associate_public_ip_address: bool | None = None
+    # Allow SSH into the temporary security group only from this machine's public IP
+    # (temporary_security_group_source_public_ip; amazon plugin >= 1.1.4).
+    ssh_from_public_ip: bool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> BuildEnv:
+        if self.ssh_from_public_ip and self.ssh_cidrs:
+            raise ValueError("set ssh_cidrs or ssh_from_public_ip, not both")
+        return self
+
     # IMDSv2 on the build instance and the AMI (packer >= 1.7; `lint` warns on older packer).
     require_imdsv2: bool = True
 
@@ -220,6 +265,7 @@ def _some_images(value: dict[str, ImageConfig]) -> dict[str, ImageConfig]:
 class Config(_Frozen):
     project: ProjectSection = ProjectSection()
     aws: AwsSection = AwsSection()
+    packer: PackerSection = PackerSection()
     images: Annotated[dict[Name, ImageConfig], AfterValidator(_some_images)]
 
 

@@ -113,8 +113,11 @@ def test_context_holds_only_contract_views(tmp_path: Path, variant: str) -> None
 
 
 def test_var_file_variables_are_the_reserved_ones(tmp_path: Path) -> None:
-    result = rendered(tmp_path)
-    assert set(contract.VAR_FILE_VARIABLES) == RESERVED_VARIABLES == set(result.variables)
+    result = rendered(tmp_path / "a")
+    assert set(contract.VAR_FILE_VARIABLES) == RESERVED_VARIABLES
+    # The key file's path only when one is configured.
+    assert set(result.variables) == RESERVED_VARIABLES - {contract.KEY_FILE_VARIABLE}
+    assert set(rendered(tmp_path / "b", VARIANTS["ssh"]).variables) == RESERVED_VARIABLES
 
 
 @pytest.mark.parametrize(
