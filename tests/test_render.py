@@ -339,3 +339,64 @@ def test_script_environment_scrub_paths_and_inventory_fetch(tmp_path: Path) -> N
 def test_check_hcl_accepts_escapes_python_hcl2_cannot_read() -> None:
     # packer reads both as the literal strings "${" and "a %{"; python-hcl2 8 alone would fail.
     render.check_hcl('x = "$${"\ny = "a %%{"\n', "web.pkrvars.hcl")
+
+
+V1_14 = packer.PackerInfo(binary="packer", version=(1, 14, 0), amazon_plugins=((1, 8, 2),))
+
+
+def test_f1_the_user_may_pin_the_plugin(tmp_path: Path) -> None:
+    pinned = MINIMAL + '[packer]\namazon_plugin = "= 1.3.9"\n'
+    text = rendered(tmp_path / "a", pinned, info=V1_9).text
+    assert re.search(r'\n      version = "= 1.3.9"\n', text)
+    assert 'required_version = ">= 1.7.0"' in text
+    assert re.search(
+        r'\n      version = ">= 1.2.2, < 2.0.0"\n', rendered(tmp_path / "b", info=V1_14).text
+    )
+    with pytest.raises(ConfigError) as err:
+        project_for(tmp_path / "c", MINIMAL + '[packer]\namazon_plugin = "newest"\n')
+    assert err.value.message.endswith(
+        "packer.amazon_plugin: 'newest' is not a version constraint "
+        "(e.g. '>= 1.2.2, <= 1.3.9', '~> 1' or '= 1.3.9')"
+    )
+
+
+def test_f9_aws_polling_from_one_setting(tmp_path: Path) -> None:
+    text = rendered(tmp_path / "a").text
+    assert "  aws_polling {\n    delay_seconds = 30\n    max_attempts  = 240\n  }\n" in text
+    slow = MINIMAL.replace("[images.web]", "[aws]\nami_wait_minutes = 300\n\n[images.web]")
+    project = project_for(tmp_path / "b", slow)
+    assert project.config.aws.ami_wait_attempts == 600  # the copy step's waiter uses this too
+    assert "max_attempts  = 600" in rendered(tmp_path / "c", slow).text
+
+
+def test_f11_a_key_file_needs_its_key_pair(tmp_path: Path) -> None:
+    alone = VARIANTS["ssh"].replace('ssh_keypair_name = "build"\n', "")
+    with pytest.raises(ConfigError, match="set ssh_private_key_file and ssh_keypair_name together"):
+        project_for(tmp_path, alone)
+
+
+def test_f15_snapshot_users_only_when_opted_in(tmp_path: Path) -> None:
+    shared = MINIMAL + 'share = { accounts = ["111122223333"] }\n'
+    text = rendered(tmp_path / "a", shared).text
+    assert "ami_users" in text and "snapshot_users" not in text
+    opted = shared.replace("] }", "], snapshots = true }")
+    assert re.search(
+        r'\n  snapshot_users += \["111122223333"\]\n', rendered(tmp_path / "b", opted).text
+    )
+
+
+def test_f15_ssh_idioms(tmp_path: Path) -> None:
+    text = rendered(tmp_path / "a", VARIANTS["ssh"]).text
+    assert re.search(r"\n  ssh_clear_authorized_keys += true\n", text)
+    assert re.search(r'\n  ami_description += "web \$\{var.image_version\} \(packerpy\)"\n', text)
+    assert "ssh_clear_authorized_keys" not in rendered(tmp_path / "b").text  # no ssh
+
+
+def test_f15_source_public_ip_needs_plugin_1_1_4(tmp_path: Path) -> None:
+    text = VARIANTS["secrets"] + "[images.web.build_env]\nssh_from_public_ip = true\n"
+    new = rendered(tmp_path / "a", text, info=V1_14).text
+    assert re.search(r"\n  temporary_security_group_source_public_ip += true\n", new)
+    with pytest.raises(ConfigError, match=r"ssh_from_public_ip: needs amazon plugin >= 1.1.4 "):
+        rendered(tmp_path / "b", text, info=V1_6)
+    with pytest.raises(ConfigError, match="set ssh_cidrs or ssh_from_public_ip, not both"):
+        project_for(tmp_path / "c", text + 'ssh_cidrs = ["10.0.0.0/8"]\n')

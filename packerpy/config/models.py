@@ -69,7 +69,10 @@ class AwsSection(_Frozen):
 
 
 def _constraint(value: str) -> str:
-    constraints.parse(value)  # ValueError names the value
+    try:
+        constraints.parse(value)
+    except ValueError:  # config errors print `'VALUE' MESSAGE`: the message is a predicate
+        raise ValueError(f"is not a version constraint ({constraints.EXAMPLE})") from None
     return value
 
 

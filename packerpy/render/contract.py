@@ -24,6 +24,7 @@ from packerpy.errors import ConfigError
 from packerpy.packer.binary import AMAZON_PLUGIN_SOURCE, PackerInfo
 from packerpy.packer.manifest import MANIFEST_NAME
 from packerpy.render import hcl, options
+from packerpy.render.hcltypes import hcl_type
 from packerpy.render.views import (
     AmazonPluginView,
     AwsView,
@@ -97,7 +98,7 @@ class TemplateContext:
     ssh_private_key_file: hcl.Hcl | None  # var.ssh_private_key_file (the var file's path)
     ami_description: hcl.Hcl  # "NAME ${var.image_version} (packerpy)"
     user_variables: tuple[str, ...]  # names of images.NAME.variables (values: var file)
-    user_variable_types: Mapping[str, str]  # name -> HCL type, from the configured value
+    user_variable_types: Mapping[str, hcl.Hcl | None]  # name -> exact HCL type of its value
     secret_variables: tuple[str, ...]  # sensitive variable names (values: PKR_VAR_* env)
     secret_env: tuple[hcl.Hcl, ...]  # "NAME=${var.name}" for each secret
     script_env: tuple[str, ...]  # provisioner_env, scrub paths, then secret_env
@@ -165,22 +166,6 @@ def build_context(
         inventory=inventory,
         base_ami=base_ami or image.base.ami,
     )
-
-
-def hcl_type(value: object) -> str:
-    """The HCL type constraint of a configured value; `any` when it has no single one."""
-    if isinstance(value, bool):  # before int: bool is an int subclass
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    items = list(value.values()) if isinstance(value, Mapping) else value
-    if isinstance(items, list) and items:
-        kinds = {hcl_type(item) for item in items}
-        if len(kinds) == 1 and (kind := kinds.pop()) != "any":
-            return f"{'map' if isinstance(value, Mapping) else 'list'}({kind})"
-    return "any"
 
 
 def path_root(relative: str) -> hcl.Hcl:
