@@ -275,9 +275,13 @@ def test_f2_installed_plugins_from_the_plugin_directories(tmp_path: Path) -> Non
     for where, version in ((path, "1.2.2"), (home, "1.3.9")):
         where.mkdir(parents=True)
         (where / f"packer-plugin-amazon_v{version}_x5.0_linux_amd64").write_text("")
-    env = {"PACKER_PLUGIN_PATH": str(path), "HOME": str(tmp_path / "home")}
-    found = packer.installed_amazon_plugins("/nonexistent/packer", (1, 7, 0), env)
-    assert found == ((1, 3, 9), (1, 2, 2))
+    home_only = {"HOME": str(tmp_path / "home")}
+    assert packer.installed_amazon_plugins("/nonexistent/packer", (1, 7, 0), home_only) == (
+        (1, 3, 9),
+    )
+    # PACKER_PLUGIN_PATH, when set, is the only place packer looks.
+    env = {**home_only, "PACKER_PLUGIN_PATH": str(path)}
+    assert packer.installed_amazon_plugins("/nonexistent/packer", (1, 7, 0), env) == ((1, 2, 2),)
 
 
 @pytest.mark.parametrize(

@@ -137,7 +137,7 @@ def installed_amazon_plugins(
     """Amazon plugin versions packer can load, newest first.
 
     From packer 1.8 `packer plugins installed` says; before it (or when that fails) the
-    plugin directories are read: PACKER_PLUGIN_PATH, then the per-user directories of 1.8+
+    plugin directories are read: PACKER_PLUGIN_PATH, else the per-user directories of 1.8+
     (~/.config/packer/plugins) and 1.7 (~/.packer.d/plugins), each holding
     github.com/hashicorp/amazon/packer-plugin-amazon_vX.Y.Z_x5.0_<os>_<arch>.
     """
@@ -157,8 +157,11 @@ def installed_amazon_plugins(
 
 
 def plugin_dirs(environ: Mapping[str, str]) -> list[Path]:
-    """Where packer 1.7+ looks for installed plugins, in its order."""
+    """Where packer 1.7+ looks for installed plugins: PACKER_PLUGIN_PATH alone when set
+    ("no other directories will be checked", packer's plugin docs), else the user's."""
     dirs = [Path(p) for p in environ.get("PACKER_PLUGIN_PATH", "").split(os.pathsep) if p]
+    if dirs:
+        return dirs
     home = Path(environ.get("HOME", "~")).expanduser()
     config = environ.get("PACKER_CONFIG_DIR")
     dirs.append(Path(config) / "plugins" if config else home / ".config" / "packer" / "plugins")
