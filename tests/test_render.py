@@ -264,7 +264,7 @@ def test_undefined_names_are_errors(tmp_path: Path) -> None:
     override(tmp_path, "build {\n  name = {{ nmae | hcl }}\n}\n")
     with pytest.raises(
         TemplateError,
-        match=r"amazon-ebs.pkr.hcl.j2:2: 'nmae' is undefined: not in template contract v1 ",
+        match=r"amazon-ebs.pkr.hcl.j2:2: 'nmae' is undefined: not in template contract v2 ",
     ):
         rendered(tmp_path)
 

@@ -39,7 +39,9 @@ from packerpy.render.views import (
     ShareView,
 )
 
-TEMPLATE_CONTRACT_VERSION = 1
+# 2: ssh_private_key_file is var.ssh_private_key_file (the path moved to the var file), and
+# inventory.to is a ${path.root} expression (review f11, f15).
+TEMPLATE_CONTRACT_VERSION = 2
 
 # Helpers every template gets besides the context: `value | hcl`, attrs(mapping, indent), expr().
 TEMPLATE_FILTERS = ("hcl",)

@@ -138,7 +138,7 @@ def test_undeclared_name_in_project_template_is_a_template_error(
         rendered(tmp_path)
     template = tmp_path / "hcl_templates" / "amazon-ebs.pkr.hcl.j2"
     assert info.value.message == (
-        f"{template}:2: {name} is undefined: not in template contract v1 "
+        f"{template}:2: {name} is undefined: not in template contract v2 "
         "(docs/template-contract.md)"
     )
 
