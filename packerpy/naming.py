@@ -20,6 +20,7 @@ BASE_AMI_NAME_TAG = f"{TAG_PREFIX}base-ami-name"
 GIT_SHA_TAG = f"{TAG_PREFIX}git-sha"
 GIT_DIRTY_TAG = f"{TAG_PREFIX}git-dirty"
 PACKER_VERSION_TAG = f"{TAG_PREFIX}packer-version"
+AMAZON_PLUGIN_TAG = f"{TAG_PREFIX}amazon-plugin"
 BUILT_AT_TAG = f"{TAG_PREFIX}built-at"
 # Tags that say which image and version an AMI is (not how it was built).
 IDENTITY_TAGS = frozenset({IMAGE_TAG, VERSION_TAG})

@@ -96,10 +96,10 @@ def _signals_held() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    for signum in dict.fromkeys(received):
-        handler = previous[signum]
+    for held in dict.fromkeys(received):
+        handler = previous[signal.Signals(held)]
         if callable(handler):
-            handler(signum, None)
+            handler(held, None)
         elif handler == signal.SIG_DFL:
             raise KeyboardInterrupt
 

@@ -179,6 +179,7 @@ def decide(
         base_ami=base.id,
         packer_version=info.version_text,
         secret_names=image.secrets,
+        amazon_plugin=rendered.amazon_plugin,
     )
     same = next((p for p in reversed(found.published) if p.fingerprint == fp), None)
     if same is not None and not force_bake:
@@ -194,6 +195,7 @@ def decide(
         fingerprint=fp,
         packer_version=info.version_text,
         built_at=target.started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        amazon_plugin=rendered.amazon_plugin,
     )
     return Bake(
         rendered=render.with_tags(rendered, tags), tags=tags, fingerprint=fp, base_ami=base.id

@@ -12,7 +12,8 @@ from packerpy import naming
 from packerpy.support import proc
 
 # Bumped when what the fingerprint covers changes, so old and new never compare equal by accident.
-FINGERPRINT_SCHEME = "1"
+# 2: the amazon plugin version is covered, and templates carry no machine path (review f2, f11).
+FINGERPRINT_SCHEME = "2"
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,14 @@ def fingerprint(
     base_ami: str,
     packer_version: str,
     secret_names: Sequence[str] = (),
+    amazon_plugin: str = "",
 ) -> str:
     """SHA-256 over what decides an image's content, and nothing that merely names it.
 
     The template carries no version, AMI name or build time (those travel in the var file), so
-    a version bump alone leaves the fingerprint as it was. Each part is length-prefixed so no
+    a version bump alone leaves the fingerprint as it was. `amazon_plugin` is the plugin
+    version the template was rendered for (render.options.AmazonPlugin.label): it decides
+    which builder code runs. Each part is length-prefixed so no
     two different inputs can concatenate to the same bytes.
     """
     digest = hashlib.sha256()
@@ -62,6 +66,7 @@ def fingerprint(
     part("secrets", json.dumps(sorted(secret_names)).encode())
     part("base-ami", base_ami.encode())
     part("packer", packer_version.encode())
+    part("amazon-plugin", amazon_plugin.encode())
     return digest.hexdigest()
 
 
@@ -73,7 +78,9 @@ def tags(
     fingerprint: str,
     packer_version: str,
     built_at: str,
+    amazon_plugin: str = "",
 ) -> dict[str, str]:
+    plugin = {naming.AMAZON_PLUGIN_TAG: amazon_plugin} if amazon_plugin else {}
     return {
         naming.GIT_SHA_TAG: git.sha,
         naming.GIT_DIRTY_TAG: "true" if git.dirty else "false",
@@ -82,4 +89,5 @@ def tags(
         naming.FINGERPRINT_TAG: fingerprint,
         naming.PACKER_VERSION_TAG: packer_version,
         naming.BUILT_AT_TAG: built_at,
+        **plugin,
     }

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     StrictBool,
-    StrictInt,
     StrictStr,
     StringConstraints,
     model_validator,
@@ -18,17 +15,30 @@ from pydantic import (
 
 from packerpy import naming
 from packerpy.config.rules import check_image_aws_rules, check_partitions
+from packerpy.config.sections import (
+    AMI_POLL_DELAY_SECONDS,
+    DEFAULT_STEPS,
+    RESERVED_VARIABLES,
+    SHARE_MAX,
+    AwsSection,
+    BaseFilter,
+    BaseImage,
+    BuildEnv,
+    Communicator,
+    PackerSection,
+    ProjectSection,
+    ProvisionerRef,
+    ScriptProvisioner,
+    Share,
+    Text,
+    _Frozen,
+)
 from packerpy.config.strings import check_document
 from packerpy.config.types import (
-    AccountId,
-    AmiId,
     EnvName,
     InstanceType,
     KmsKey,
     Name,
-    OrgArn,
-    OuArn,
-    ProjectPath,
     Region,
     TemplateName,
     VarName,
@@ -37,137 +47,10 @@ from packerpy.config.types import (
     _pattern,
 )
 from packerpy.config.values import (
-    Cidr,
     DeprecateAfter,
-    EndpointUrl,
     ImagePath,
-    Owner,
-    SshTimeout,
     Tags,
     VarValue,
-)
-
-# Post-processing steps of an image that lists none (`packerpy init` writes them out).
-DEFAULT_STEPS = ("copy", "share", "tag", "deprecate")
-# Variables packerpy itself passes to every template through the var file.
-RESERVED_VARIABLES = frozenset({"ami_name", "image_version", "tags"})
-
-
-# AMI share quota: 1,000 entities (accounts, organizations, OUs) per AMI per Region (ami-quotas).
-SHARE_MAX = 1000
-# A string that is neither a name nor an id (profile, user name, host, filter name): bounded
-# so packer's argv and error messages stay small (AMI names, which filters match, are <= 128).
-Text = Annotated[StrictStr, StringConstraints(min_length=1, max_length=256)]
-
-
-class _Frozen(BaseModel):
-    # Strict scalars (StrictBool, StrictInt, StrictStr) in every model: TOML has real booleans
-    # and integers, so "no" -> False, true -> 1 or "3" -> 3 is a typo accepted, not a convenience.
-    # (Model-wide strict=True would also refuse TOML arrays for tuple fields.)
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ProjectSection(_Frozen):
-    name: Name = "packerpy"
-    # Tag keys every image must set (`lint` rule PPL005).
-    required_tags: tuple[Annotated[StrictStr, StringConstraints(max_length=128)], ...] = ()
-    # Directories and files the config names must resolve (symlinks followed) inside the project,
-    # so `lint` never scans the host and no host file is copied into a render or an image.
-    # allow_outside_paths = true lifts that for a deliberate layout (a shared templates
-    # checkout, a key under ~/.ssh).
-    templates_dir: ProjectPath = "hcl_templates"
-    provisioners_dir: ProjectPath = "provisioners"
-    runs_dir: ProjectPath = ".packerpy/runs"
-    allow_outside_paths: StrictBool = False
-
-
-class AwsSection(_Frozen):
-    region: Region = "us-east-1"
-    profile: (
-        Annotated[StrictStr, _pattern(r"[A-Za-z0-9_.@+=,-]{1,64}", "a profile name")] | None
-    ) = None
-    endpoint_url: EndpointUrl | None = None
-    # Bounds both botocore's attempts and the amazon builder's max_retries, so an unreachable
-    # endpoint fails in seconds instead of packer's default of several minutes.
-    max_retries: StrictInt = Field(default=3, ge=1, le=20)
-    retry_mode: Literal["standard", "adaptive"] = "standard"
-
-
-class BaseFilter(_Frozen):
-    name: Text
-    # packer refuses an unowned filter: anyone could publish an AMI matching the name.
-    owners: tuple[Owner, ...] = Field(min_length=1, max_length=100)
-    most_recent: StrictBool = True
-
-
-class BaseImage(_Frozen):
-    ami: AmiId | None = None
-    filter: BaseFilter | None = None
-
-    @model_validator(mode="after")
-    def _one_of(self) -> BaseImage:
-        if (self.ami is None) == (self.filter is None):
-            raise ValueError("set exactly one of 'ami' or 'filter'")
-        return self
-
-
-class Share(_Frozen):
-    accounts: tuple[AccountId, ...] = ()
-    org_arns: tuple[OrgArn, ...] = ()
-    ou_arns: tuple[OuArn, ...] = ()
-    # Launch permission for everyone (Group=all); refused unless the image sets allow_public.
-    public: StrictBool = False
-
-    @model_validator(mode="after")
-    def _quota(self) -> Share:
-        if (count := len(self.accounts) + len(self.org_arns) + len(self.ou_arns)) > SHARE_MAX:
-            raise ValueError(
-                f"shares with {count} entities; AWS allows {SHARE_MAX} per AMI per region"
-            )
-        for field in ("accounts", "org_arns", "ou_arns"):
-            if len(set(getattr(self, field))) != len(getattr(self, field)):
-                raise ValueError(f"{field}: an entry is listed twice")
-        return self
-
-
-class Communicator(_Frozen):
-    type: Literal["none", "ssh"] = "none"
-    ssh_username: (
-        Annotated[StrictStr, _pattern(r"[A-Za-z0-9_.][A-Za-z0-9_.@-]{0,63}", "a user name")] | None
-    ) = None
-    ssh_host: (
-        Annotated[StrictStr, _pattern(r"[A-Za-z0-9.:-]{1,253}", "a host name or IP address")] | None
-    ) = None
-    ssh_port: StrictInt | None = Field(default=None, ge=1, le=65535)
-    ssh_private_key_file: ProjectPath | None = None
-    ssh_timeout: SshTimeout = "5m"
-
-    @model_validator(mode="after")
-    def _ssh_needs_user(self) -> Communicator:
-        if self.type == "ssh" and not self.ssh_username:
-            raise ValueError("communicator 'ssh' needs ssh_username")
-        return self
-
-
-class BuildEnv(_Frozen):
-    """Where and how the temporary build instance runs."""
-
-    subnet_id: Annotated[str, _pattern(r"subnet-[0-9a-f]{8,17}", "a subnet id")] | None = None
-    vpc_id: Annotated[str, _pattern(r"vpc-[0-9a-f]{8,17}", "a VPC id")] | None = None
-    # Sources allowed into packer's temporary security group (packer's default is 0.0.0.0/0).
-    ssh_cidrs: tuple[Cidr, ...] = Field(default=(), max_length=50)
-    associate_public_ip_address: StrictBool | None = None
-    # IMDSv2 on the build instance and the AMI (packer >= 1.7; `lint` warns on older packer).
-    require_imdsv2: StrictBool = True
-
-
-class ScriptProvisioner(_Frozen):
-    script: ProjectPath
-
-
-ProvisionerRef = (
-    Annotated[StrictStr, _pattern(r"[a-z0-9][a-z0-9_-]{0,63}", "a provisioner name")]
-    | ScriptProvisioner
 )
 
 
@@ -278,6 +161,7 @@ class Config(_Frozen):
 
     project: ProjectSection = ProjectSection()
     aws: AwsSection = AwsSection()
+    packer: PackerSection = PackerSection()
     images: Annotated[dict[Name, ImageConfig], AfterValidator(_some_images)]
 
     @model_validator(mode="before")
@@ -296,3 +180,27 @@ class Config(_Frozen):
 
 def json_schema() -> dict[str, Any]:
     return Config.model_json_schema()
+
+
+# Re-exported: callers import the whole config vocabulary from models.
+__all__ = [
+    "AMI_POLL_DELAY_SECONDS",
+    "DEFAULT_STEPS",
+    "RESERVED_VARIABLES",
+    "SHARE_MAX",
+    "AwsSection",
+    "BaseFilter",
+    "BaseImage",
+    "BuildEnv",
+    "Communicator",
+    "Config",
+    "ImageConfig",
+    "PackerSection",
+    "ProjectSection",
+    "ProvisionerRef",
+    "ScriptProvisioner",
+    "Share",
+    "Text",
+    "image_regions",
+    "json_schema",
+]

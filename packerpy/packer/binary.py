@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packerpy.errors import PackerMissingError
-from packerpy.support import proc
+from packerpy.support import constraints, proc
+from packerpy.support.constraints import Triple
 
 if TYPE_CHECKING:
     # run.py imports this module, so the runners are re-exported lazily (see __getattr__).
@@ -36,7 +37,18 @@ INSTALL_HINT = (
 # From 1.7 packer loads the amazon builder as a plugin declared in required_plugins.
 PLUGINS_SINCE = (1, 7, 0)
 AMAZON_PLUGIN_SOURCE = "github.com/hashicorp/amazon"
-AMAZON_PLUGIN_VERSION = ">= 1.2.0"  # imds_support arrived in the amazon plugin 1.2
+# The first plugin whose amazon-ebs has imds_support (plugin commit 02c8a17e, first tag v1.2.2);
+# 1.2.0 and 1.2.1 reject it (builder/ebs/builder.hcl2spec.go at those tags).
+AMAZON_PLUGIN_FLOOR = "1.2.2"
+# Plugin releases after 1.3.9 have no GitHub assets (plugin CHANGELOG 1.3.10), and packer before
+# 1.14 installs only from GitHub: 1.7.0-1.8.4 abort on the first missing checksum file.
+AMAZON_PLUGIN_LAST_ON_GITHUB = "1.3.9"
+# packer 1.14.0 pulls official plugins from releases.hashicorp.com (packer CHANGELOG 1.14.0).
+PLUGINS_FROM_RELEASES_SINCE = (1, 14, 0)
+# `packer plugins installed` lists installed plugin binaries (packer 1.8.0).
+PLUGINS_INSTALLED_SINCE = (1, 8, 0)
+# Installed binaries are named packer-plugin-amazon_v1.3.9_x5.0_linux_amd64.
+_PLUGIN_BINARY = re.compile(r"packer-plugin-amazon_v(\d+\.\d+\.\d+)_x\d")
 # Names that moved to run.py, still importable from here so call sites keep working.
 _IN_RUN = frozenset(
     {"ERROR_TAIL_LINES", "build", "fmt_diff", "init", "one_line", "secret_environment", "validate"}
@@ -46,7 +58,9 @@ _IN_RUN = frozenset(
 @dataclass(frozen=True)
 class PackerInfo:
     binary: str
-    version: tuple[int, int, int]
+    version: Triple
+    # Versions of the amazon plugin installed where this packer looks (empty on packer 1.6).
+    amazon_plugins: tuple[Triple, ...] = ()
 
     @property
     def version_text(self) -> str:
@@ -59,8 +73,24 @@ class PackerInfo:
 
     @property
     def amazon_plugin_options(self) -> bool:
-        """Options only the external amazon plugin knows: org/OU sharing, IMDS, deprecate_at."""
+        """The external amazon plugin is used (org/OU sharing, IMDS options); which of its
+        options a template may use depends on the plugin's version (render/options.py)."""
         return self.version >= PLUGINS_SINCE
+
+    def amazon_plugin_constraint(self, pinned: str | None = None) -> str | None:
+        """The `required_plugins` version for this packer; None on 1.6 (builder is bundled)."""
+        if not self.uses_plugins:
+            return None
+        if pinned is not None:
+            return pinned
+        if self.version >= PLUGINS_FROM_RELEASES_SINCE:
+            return f">= {AMAZON_PLUGIN_FLOOR}, < 2.0.0"  # `~> 1` with the floor
+        return f">= {AMAZON_PLUGIN_FLOOR}, <= {AMAZON_PLUGIN_LAST_ON_GITHUB}"
+
+    def resolve_amazon_plugin(self, constraint: str) -> Triple | None:
+        """The installed plugin packer will use: the newest one the constraint allows."""
+        allowed = [v for v in self.amazon_plugins if constraints.allows(constraint, v)]
+        return max(allowed, default=None)
 
 
 def environment(
@@ -96,7 +126,60 @@ def _detect(binary: str) -> PackerInfo:
             f"packer: {path} did not report a version (exit {done.returncode}); {INSTALL_HINT}",
         )
     major, minor, patch = (int(part) for part in match.groups())
-    return PackerInfo(binary=path, version=(major, minor, patch))
+    version = (major, minor, patch)
+    plugins = installed_amazon_plugins(path, version) if version >= PLUGINS_SINCE else ()
+    return PackerInfo(binary=path, version=version, amazon_plugins=plugins)
+
+
+def installed_amazon_plugins(
+    binary: str, version: Triple, environ: Mapping[str, str] | None = None
+) -> tuple[Triple, ...]:
+    """Amazon plugin versions packer can load, newest first.
+
+    From packer 1.8 `packer plugins installed` says; before it (or when that fails) the
+    plugin directories are read: PACKER_PLUGIN_PATH, else the per-user directories of 1.8+
+    (~/.config/packer/plugins) and 1.7 (~/.packer.d/plugins), each holding
+    github.com/hashicorp/amazon/packer-plugin-amazon_vX.Y.Z_x5.0_<os>_<arch>.
+    """
+    env = os.environ if environ is None else environ
+    names: list[str] = []
+    if version >= PLUGINS_INSTALLED_SINCE:
+        try:
+            done = proc.run([binary, "plugins", "installed"], env=environment(env), timeout=30)
+        except proc.ToolMissing:
+            done = None
+        if done is not None and done.returncode == 0:
+            names = done.output.splitlines()
+    if not names:
+        names = [str(path) for path in _plugin_files(env)]
+    found = {v for name in names if (v := _plugin_version(name)) is not None}
+    return tuple(sorted(found, reverse=True))
+
+
+def plugin_dirs(environ: Mapping[str, str]) -> list[Path]:
+    """Where packer 1.7+ looks for installed plugins: PACKER_PLUGIN_PATH alone when set
+    ("no other directories will be checked", packer's plugin docs), else the user's."""
+    dirs = [Path(p) for p in environ.get("PACKER_PLUGIN_PATH", "").split(os.pathsep) if p]
+    if dirs:
+        return dirs
+    home = Path(environ.get("HOME", "~")).expanduser()
+    config = environ.get("PACKER_CONFIG_DIR")
+    dirs.append(Path(config) / "plugins" if config else home / ".config" / "packer" / "plugins")
+    dirs.append(home / ".packer.d" / "plugins")
+    return dirs
+
+
+def _plugin_files(environ: Mapping[str, str]) -> list[Path]:
+    found: list[Path] = []
+    for root in plugin_dirs(environ):
+        for where in (root / AMAZON_PLUGIN_SOURCE, root):
+            found.extend(where.glob("packer-plugin-amazon_v*"))
+    return found
+
+
+def _plugin_version(name: str) -> Triple | None:
+    found = _PLUGIN_BINARY.search(Path(name.strip()).name)
+    return constraints.parse_version(found.group(1)) if found else None
 
 
 def init_command(info: PackerInfo, template: Path) -> list[str]:

@@ -13,28 +13,56 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import ClassVar, TypedDict
+from pathlib import Path
+from typing import ClassVar
 
 from packerpy import naming
 from packerpy.aws.settings import AwsSettings
 from packerpy.config import ImageConfig, Project, image_regions
+from packerpy.config.models import AMI_POLL_DELAY_SECONDS
 from packerpy.errors import ConfigError
-from packerpy.packer.binary import AMAZON_PLUGIN_SOURCE, AMAZON_PLUGIN_VERSION, PackerInfo
+from packerpy.packer.binary import AMAZON_PLUGIN_SOURCE, PackerInfo
 from packerpy.packer.manifest import MANIFEST_NAME
-from packerpy.render import hcl
+from packerpy.render import hcl, options
+from packerpy.render.hcltypes import hcl_type
+from packerpy.render.views import (
+    AmazonPluginView,
+    AwsView,
+    BaseFilterView,
+    BaseView,
+    BuildEnvView,
+    CommunicatorView,
+    ImageView,
+    Inventory,
+    PackerView,
+    Plugin,
+    ShareView,
+)
 
-TEMPLATE_CONTRACT_VERSION = 1
+# 2: ssh_private_key_file is var.ssh_private_key_file (the path moved to the var file), and
+# inventory.to is a ${path.root} expression (review f11, f15).
+TEMPLATE_CONTRACT_VERSION = 2
 
 # Helpers every template gets besides the context: `value | hcl`, attrs(mapping, indent), expr().
 TEMPLATE_FILTERS = ("hcl",)
 TEMPLATE_FUNCTIONS = ("attrs", "expr")
 # Variables packerpy passes in the var file (per bake, so the template stays version-free).
-VAR_FILE_VARIABLES = ("ami_name", "image_version", "tags")
+VAR_FILE_VARIABLES = ("ami_name", "image_version", "tags", "ssh_private_key_file")
+# The key file's absolute path is machine-specific: it travels in the var file (only when set),
+# so the template, and with it the fingerprint, is the same in every checkout (review f11).
+KEY_FILE_VARIABLE = "ssh_private_key_file"
 
 # Scripts run as root with packer's environment variables kept: directly when the SSH user is
 # root (images without sudo), else through sudo. `{{ }}` is packer's own template syntax.
 SHELL_EXECUTE_COMMAND = (
     "chmod +x {{ .Path }}; {{ .Vars }} sh -c "
+    '\'if [ "$(id -u)" -eq 0 ]; then exec sh -eu "$0"; else exec sudo -n -E sh -eu "$0"; fi\' '
+    "{{ .Path }}"
+)
+# The same with `use_env_var_file = true`: packer uploads the variables as a file of exports
+# and the script sources it, so no value (secrets included) is on the remote command line.
+SHELL_ENV_FILE_COMMAND = (
+    "chmod +x {{ .Path }}; . {{ .EnvVarFile }} && sh -c "
     '\'if [ "$(id -u)" -eq 0 ]; then exec sh -eu "$0"; else exec sudo -n -E sh -eu "$0"; fi\' '
     "{{ .Path }}"
 )
@@ -44,99 +72,10 @@ INVENTORY_NAME = "inventory.json"
 # The manifest rule: a template has exactly one `build {` block, opened and closed at the start
 # of a line, and no manifest post-processor of its own; packerpy appends this one as the block's
 # last item (jinja.inject_manifest) and reads this run's AMIs from it.
-MANIFEST_BLOCK = f'\n  post-processor "manifest" {{\n    output = "{MANIFEST_NAME}"\n  }}\n'
-
-
-# Each view names its own path (`_path`) so an undeclared attribute error can say `image.foo`.
-@dataclass(frozen=True)
-class BaseFilterView:
-    _path: ClassVar[str] = "image.base.filter"
-    name: str
-    owners: tuple[str, ...]
-    most_recent: bool
-
-
-@dataclass(frozen=True)
-class BaseView:
-    _path: ClassVar[str] = "image.base"
-    ami: str | None
-    filter: BaseFilterView | None
-
-
-@dataclass(frozen=True)
-class ShareView:
-    _path: ClassVar[str] = "image.share"
-    accounts: tuple[str, ...]
-    org_arns: tuple[str, ...]
-    ou_arns: tuple[str, ...]
-    public: bool
-
-
-@dataclass(frozen=True)
-class CommunicatorView:
-    # No ssh_private_key_file: a config-relative path is wrong in the run directory; the context's
-    # top-level ssh_private_key_file is the resolved one.
-    _path: ClassVar[str] = "image.communicator"
-    type: str
-    ssh_username: str | None
-    ssh_host: str | None
-    ssh_port: int | None
-    ssh_timeout: str
-
-
-@dataclass(frozen=True)
-class BuildEnvView:
-    _path: ClassVar[str] = "image.build_env"
-    subnet_id: str | None
-    vpc_id: str | None
-    ssh_cidrs: tuple[str, ...]
-    associate_public_ip_address: bool | None
-    require_imdsv2: bool
-
-
-@dataclass(frozen=True)
-class ImageView:
-    """What a template may read of the image's config. Per-bake values (version, tags, the
-    user's variables) are left out on purpose: they reach packer through the var file, so the
-    rendered template of two versions is byte-identical."""
-
-    _path: ClassVar[str] = "image"
-    instance_type: str
-    encrypt: bool
-    base: BaseView
-    share: ShareView
-    communicator: CommunicatorView
-    build_env: BuildEnvView
-
-
-@dataclass(frozen=True)
-class PackerView:
-    """The packer that will run the template. The binary's path is left out: it differs per
-    machine and would make renders differ."""
-
-    _path: ClassVar[str] = "packer"
-    version: tuple[int, int, int]
-    version_text: str
-    uses_plugins: bool  # `packer { required_plugins }` and `packer init` exist (>= 1.7)
-    amazon_plugin_options: bool  # org/OU sharing, IMDS options, deprecate_at (>= 1.7)
-
-
-@dataclass(frozen=True)
-class AwsView:
-    _path: ClassVar[str] = "aws"
-    region: str  # the AWS region in effect; templates build in `build_region`
-    profile: str | None
-    endpoint_url: str | None
-    max_retries: int
-
-
-class Plugin(TypedDict):
-    source: str
-    version: str
-
-
-# A mapping, not a view: `from` is a Python keyword, and templates read `inventory.from`.
-Inventory = TypedDict("Inventory", {"from": str, "to": str})
+# `${path.root}`: beside the template wherever packer is run from.
+MANIFEST_BLOCK = (
+    f'\n  post-processor "manifest" {{\n    output = "${{path.root}}/{MANIFEST_NAME}"\n  }}\n'
+)
 
 
 @dataclass(frozen=True)
@@ -148,15 +87,20 @@ class TemplateContext:
     image: ImageView
     packer: PackerView
     plugin: Plugin  # the amazon plugin for `required_plugins`: attrs(plugin, 6)
+    amazon_plugin: AmazonPluginView  # its resolved version and the options it accepts
     aws: AwsView
     build_region: str
     copy_regions: tuple[str, ...]  # where packer copies the AMI (ami_regions)
     kms_key_id: str | None  # the build region's key
     region_kms_key_ids: Mapping[str, str]  # the copy regions' keys
     scripts: tuple[str, ...]  # provisioner scripts, relative to the rendered template
+    script_paths: tuple[hcl.Hcl, ...]  # the same as "${path.root}/scripts/..." expressions
     shell_execute_command: str
-    ssh_private_key_file: str | None  # absolute
+    shell_env_file_command: str  # for `use_env_var_file = true`
+    ssh_private_key_file: hcl.Hcl | None  # var.ssh_private_key_file (the var file's path)
+    ami_description: hcl.Hcl  # "NAME ${var.image_version} (packerpy)"
     user_variables: tuple[str, ...]  # names of images.NAME.variables (values: var file)
+    user_variable_types: Mapping[str, hcl.Hcl | None]  # name -> exact HCL type of its value
     secret_variables: tuple[str, ...]  # sensitive variable names (values: PKR_VAR_* env)
     secret_env: tuple[hcl.Hcl, ...]  # "NAME=${var.name}" for each secret
     script_env: tuple[str, ...]  # provisioner_env, scrub paths, then secret_env
@@ -185,45 +129,73 @@ def build_context(
 ) -> TemplateContext:
     """The context for `name`'s template; the one place config meets template names."""
     regions = image_regions(image, settings.region)
-    key_file = image.communicator.ssh_private_key_file
+    plugin = options.amazon_plugin(project, info)
     # Scripts see each secret under its environment name; packer fills in the value.
     secret_env = tuple(hcl.expr(f'"{s}=${{var.{s.lower()}}}"') for s in image.secrets)
     inventory: Inventory | None = None
     if "inventory" in image.provisioners:
         # The inventory script's JSON comes back into the run record beside the template.
         source = image.provisioner_env.get("INVENTORY_OUT", INVENTORY_DEFAULT)
-        inventory = {"from": source, "to": INVENTORY_NAME}
+        inventory = {"from": source, "to": path_root(INVENTORY_NAME)}
     return TemplateContext(
         name=name,
         image=_image_view(image),
-        packer=PackerView(
-            version=info.version,
-            version_text=info.version_text,
-            uses_plugins=info.uses_plugins,
-            amazon_plugin_options=info.amazon_plugin_options,
-        ),
-        plugin={"source": AMAZON_PLUGIN_SOURCE, "version": AMAZON_PLUGIN_VERSION},
-        aws=AwsView(
-            region=settings.region,
-            profile=settings.profile,
-            endpoint_url=settings.endpoint_url,
-            max_retries=settings.max_retries,
-        ),
+        packer=_packer_view(info),
+        plugin={"source": AMAZON_PLUGIN_SOURCE, "version": plugin.constraint or ""},
+        amazon_plugin=AmazonPluginView(plugin.constraint, plugin.label, plugin.options),
+        aws=_aws_view(project, settings),
         build_region=regions[0],
         copy_regions=tuple(regions[1:]),
         kms_key_id=image.kms_key_ids.get(regions[0]),
         region_kms_key_ids={r: k for r, k in image.kms_key_ids.items() if r != regions[0]},
         scripts=scripts,
+        script_paths=tuple(path_root(script) for script in scripts),
         shell_execute_command=SHELL_EXECUTE_COMMAND,
-        ssh_private_key_file=str((project.root / key_file).resolve()) if key_file else None,
+        shell_env_file_command=SHELL_ENV_FILE_COMMAND,
+        ssh_private_key_file=(
+            hcl.expr(f"var.{KEY_FILE_VARIABLE}")
+            if image.communicator.ssh_private_key_file
+            else None
+        ),
+        ami_description=hcl.Hcl(hcl.string(f"{name} ")[:-1] + '${var.image_version} (packerpy)"'),
         user_variables=tuple(sorted(image.variables)),
+        user_variable_types={key: hcl_type(value) for key, value in image.variables.items()},
         secret_variables=tuple(secret.lower() for secret in image.secrets),
         secret_env=secret_env,
         script_env=(*_script_env(image), *secret_env),
-        # Older packer rejects metadata_options and imds_support; `lint` warns about that.
-        imdsv2=image.build_env.require_imdsv2 and info.amazon_plugin_options,
+        # Older packer and plugins reject metadata_options; `lint` warns about that.
+        imdsv2=image.build_env.require_imdsv2 and plugin.supports("metadata_options"),
         inventory=inventory,
         base_ami=base_ami or image.base.ami,
+    )
+
+
+def path_root(relative: str) -> hcl.Hcl:
+    """`"${path.root}/RELATIVE"`: a file beside the template wherever packer runs from."""
+    return hcl.Hcl('"${path.root}/' + hcl.string(relative)[1:])
+
+
+def _packer_view(info: PackerInfo) -> PackerView:
+    return PackerView(
+        version=info.version,
+        version_text=info.version_text,
+        uses_plugins=info.uses_plugins,
+        amazon_plugin_options=info.amazon_plugin_options,
+        required_version=options.required_version(info),
+    )
+
+
+def _aws_view(project: Project, settings: AwsSettings) -> AwsView:
+    wait = project.config.aws
+    return AwsView(
+        region=settings.region,
+        profile=settings.profile,
+        endpoint_url=settings.endpoint_url,
+        max_retries=settings.max_retries,
+        polling={
+            "delay_seconds": AMI_POLL_DELAY_SECONDS,
+            "max_attempts": wait.ami_wait_attempts,
+        },
     )
 
 
@@ -237,13 +209,16 @@ def _image_view(image: ImageConfig) -> ImageView:
             ami=base.ami,
             filter=BaseFilterView(found.name, found.owners, found.most_recent) if found else None,
         ),
-        share=ShareView(share.accounts, share.org_arns, share.ou_arns, share.public),
+        share=ShareView(
+            share.accounts, share.org_arns, share.ou_arns, share.public, share.snapshots
+        ),
         communicator=CommunicatorView(
             type=comm.type,
             ssh_username=comm.ssh_username,
             ssh_host=comm.ssh_host,
             ssh_port=comm.ssh_port,
             ssh_timeout=comm.ssh_timeout,
+            ssh_keypair_name=comm.ssh_keypair_name,
         ),
         build_env=BuildEnvView(
             subnet_id=env.subnet_id,
@@ -251,6 +226,7 @@ def _image_view(image: ImageConfig) -> ImageView:
             ssh_cidrs=env.ssh_cidrs,
             associate_public_ip_address=env.associate_public_ip_address,
             require_imdsv2=env.require_imdsv2,
+            ssh_from_public_ip=env.ssh_from_public_ip,
         ),
     )
 
@@ -262,23 +238,39 @@ def _script_env(image: ImageConfig) -> list[str]:
     return [f"{key}={value}" for key, value in sorted(env.items())]
 
 
-def builtin_variables(name: str, image: ImageConfig) -> dict[str, object]:
-    """The var file's VAR_FILE_VARIABLES: values that change per bake."""
+def builtin_variables(name: str, image: ImageConfig, root: Path | None = None) -> dict[str, object]:
+    """The var file's VAR_FILE_VARIABLES: values that change per bake or per machine.
+
+    `root` is the project's directory, which the key file's path is relative to.
+    """
     tags = {**naming.identity_tags(name, image.version), **image.tags}
-    return {
+    found: dict[str, object] = {
         "ami_name": naming.ami_name(image.ami_name_pattern, name, image.version),
         "image_version": image.version,
         "tags": tags,
     }
+    if key_file := image.communicator.ssh_private_key_file:
+        found[KEY_FILE_VARIABLE] = str(((root or Path()) / key_file).resolve())
+    return found
 
 
 def check_capabilities(project: Project, name: str, image: ImageConfig, info: PackerInfo) -> None:
-    """Refuse config this packer cannot bake before any template runs."""
-    if info.amazon_plugin_options or "share" in image.steps:
+    """Refuse config this packer and amazon plugin cannot bake before any template runs."""
+    plugin = options.amazon_plugin(project, info)
+    where = f"{project.label}: images.{name}"
+    found = f"packer {info.version_text}, amazon plugin {plugin.label}"
+    if image.build_env.ssh_from_public_ip and not plugin.supports(_PUBLIC_IP):
+        raise ConfigError(
+            f"{where}.build_env.ssh_from_public_ip: needs amazon plugin >= 1.1.4 ({found})"
+        )
+    if "share" in image.steps:
         return  # the share step grants org and OU permissions after the bake
     for key in ("org_arns", "ou_arns"):
-        if getattr(image.share, key):
+        if getattr(image.share, key) and not plugin.supports(f"ami_{key}"):
             raise ConfigError(
-                f"{project.label}: images.{name}.share.{key}: needs packer >= 1.7 "
-                f"(found {info.version_text}) or the share step in images.{name}.steps"
+                f"{where}.share.{key}: needs packer >= 1.7 with amazon plugin >= 1.0.5 "
+                f"({found}) or the share step in images.{name}.steps"
             )
+
+
+_PUBLIC_IP = "temporary_security_group_source_public_ip"

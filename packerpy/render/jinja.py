@@ -73,6 +73,8 @@ class Rendered:
     # Files the template refers to by a path relative to itself (provisioner scripts), copied
     # beside it: the run record then holds exactly what ran, and the text has no checkout path.
     assets: Mapping[str, Path] = field(default_factory=dict)
+    # The amazon plugin rendered for (options.AmazonPlugin.label): fingerprinted and tagged.
+    amazon_plugin: str = ""
 
     @property
     def var_file_text(self) -> str:
@@ -211,8 +213,15 @@ def render(
     except jinja2.TemplateError as exc:
         raise TemplateError(f"{_where(exc, source)}: {exc}") from None
     text = inject_manifest(text, source)
-    variables = {**builtin_variables(name, image), **image.variables}
-    return Rendered(image=name, template=source, text=text, variables=variables, assets=assets)
+    variables = {**builtin_variables(name, image, project.root), **image.variables}
+    return Rendered(
+        image=name,
+        template=source,
+        text=text,
+        variables=variables,
+        assets=assets,
+        amazon_plugin=context.amazon_plugin.version,
+    )
 
 
 def _where(exc: BaseException, source: Path) -> str:

@@ -6,7 +6,10 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from packerpy import naming
 from packerpy.bake import provenance
+from packerpy.render import jinja as render
+from tests.render.test_jinja import V1_9, VARIANTS, project_for, settings
 
 BASE = {
     "template": 'source "amazon-ebs" "web" {}\n',
@@ -62,3 +65,40 @@ def test_git_state(tmp_path: Path) -> None:
 def test_secrets_count_by_name_only() -> None:
     assert fp(secret_names=["DB_PASSWORD"]) != fp()
     assert fp(secret_names=["A", "B"]) == fp(secret_names=["B", "A"])
+
+
+def test_f2_the_amazon_plugin_is_fingerprinted_and_tagged() -> None:
+    assert fp(amazon_plugin="1.3.9") != fp(amazon_plugin="1.2.1") != fp()
+    git = provenance.GitState(sha="abc", dirty=False)
+    common = {
+        "git": git,
+        "base_ami": "ami-1",
+        "base_ami_name": "base",
+        "fingerprint": "f",
+        "packer_version": "1.9.4",
+        "built_at": "2026-11-27T00:00:00Z",
+    }
+    tags = provenance.tags(**common, amazon_plugin="1.3.9")  # type: ignore[arg-type]
+    assert tags[naming.AMAZON_PLUGIN_TAG] == "1.3.9" == tags["packerpy:amazon-plugin"]
+    assert naming.AMAZON_PLUGIN_TAG not in provenance.tags(**common)  # type: ignore[arg-type]
+
+
+def _project_fingerprint(root: Path) -> str:
+    """What bake/plan.py fingerprints, for the ssh project checked out at `root`."""
+    project = project_for(root, VARIANTS["ssh"])
+    result = render.render(project, "web", settings(project), V1_9)
+    return provenance.fingerprint(
+        template=result.text,
+        assets={rel: path.read_bytes() for rel, path in result.assets.items()},
+        variables=project.image("web").variables,
+        base_ami="ami-03cf127a",
+        packer_version=V1_9.version_text,
+        secret_names=project.image("web").secrets,
+        amazon_plugin=result.amazon_plugin,
+    )
+
+
+def test_f11_two_checkouts_in_different_directories_fingerprint_alike(tmp_path: Path) -> None:
+    first = _project_fingerprint(tmp_path / "ci" / "workspace-1" / "project")
+    second = _project_fingerprint(tmp_path / "home" / "dev" / "checkout")
+    assert first == second  # the key file's absolute path is in neither (it is in the var file)

@@ -138,7 +138,7 @@ def test_r1_15_scripts_confined_to_the_project(
 
 
 def test_r1_15_key_file_outside_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    ssh = {**SSH, "ssh_private_key_file": "/etc/hostname"}
+    ssh = {**SSH, "ssh_private_key_file": "/etc/hostname", "ssh_keypair_name": "ci"}
     assert "outside the project" in web(tmp_path, monkeypatch, communicator=ssh)
 
 

@@ -16,6 +16,9 @@ version = "1.0.0"
 base = { ami = "ami-03cf127a" }
 """
 
+# ssh_private_key_file needs ssh_keypair_name (review f11).
+SSH_KEY = {"type": "ssh", "ssh_username": "u", "ssh_keypair_name": "build"}
+
 
 def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "packerpy.toml"
@@ -263,7 +266,7 @@ def test_schema_describes_images() -> None:
             f"'web-1.0.0-{'x' * 120}' is 130 characters; AWS allows 3 to 128",
         ),
         (
-            {"communicator": {"type": "ssh", "ssh_username": "u", "ssh_private_key_file": "id"}},
+            {"communicator": {**SSH_KEY, "ssh_private_key_file": "id"}},
             "packerpy.toml: images.web.communicator.ssh_private_key_file: 'id' is not a file",
         ),
         (
@@ -284,6 +287,6 @@ def test_cross_field_and_reference_checks(
 
 def test_a_key_file_that_exists_is_accepted(tmp_path: Path) -> None:
     (tmp_path / "id").write_text("not a key\n")
-    ssh = {"type": "ssh", "ssh_username": "u", "ssh_private_key_file": "id"}
+    ssh = {**SSH_KEY, "ssh_private_key_file": "id"}
     project = config.load(make_project(tmp_path, images={"web": {"communicator": ssh}}))
     assert project.image("web").communicator.ssh_private_key_file == "id"

@@ -95,7 +95,8 @@ def test_ssh_bake_runs_inventory_and_brings_it_back(
         head
         + "[images.web.communicator]\n"
         + f'type = "ssh"\nssh_username = "root"\nssh_host = "127.0.0.1"\nssh_port = {port}\n'
-        + 'ssh_private_key_file = "id_build"\nssh_timeout = "30s"\n\n'
+        + 'ssh_private_key_file = "id_build"\nssh_keypair_name = "packerpy-e2e"\n'
+        + 'ssh_timeout = "30s"\n\n'
         + '[images.web.build_env]\nssh_cidrs = ["127.0.0.1/32"]\n'
     )
     done = run_cli("build", "web", "--json", cwd=tmp_path, timeout=300)

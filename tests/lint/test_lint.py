@@ -271,7 +271,7 @@ def test_ppl006_secret_looking_variables(root: Path) -> None:
         'api-key = "k-123"\n'
         "token_ttl = 300\n"
         "use_token = true\n"
-        'ssh_private_key_file = "keys/id"\n'
+        'private_key_file = "keys/id"\n'  # ssh_private_key_file is reserved
         'nested = { github_token = "gh-abc", region = "eu" }\n'
     )
     result = run(root)
@@ -393,7 +393,8 @@ def test_the_ssh_key_path_field_is_not_a_secret(root: Path) -> None:
     edit(
         root,
         'ssh_username = "ubuntu"\n',
-        'ssh_username = "ubuntu"\nssh_private_key_file = "keys/build-key"\n',
+        'ssh_username = "ubuntu"\nssh_private_key_file = "keys/build-key"\n'
+        'ssh_keypair_name = "build"\n',
     )
     (root / "keys").mkdir()
     (root / "keys" / "build-key").write_text("not scanned: outside the scanned set\n")

@@ -20,6 +20,7 @@ from packerpy.errors import (
 )
 from packerpy.packer import binary as packer
 from packerpy.packer.events import Event, UiEvent
+from packerpy.support import constraints
 
 INFO = packer.PackerInfo(binary="/usr/bin/packer", version=(1, 6, 6))
 
@@ -193,3 +194,119 @@ def test_runners_moved_to_run_stay_importable_from_binary() -> None:
         assert getattr(packer, name) is getattr(run, name)
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = packer.nope  # type: ignore[attr-defined]
+
+
+def test_f14_a_build_has_started_at_its_first_build_step_line() -> None:
+    from packerpy.packer.run import _BuildLines
+
+    lines = _BuildLines(lambda _event: None)
+    lines("1,,ui,error,Error: Unsupported argument")  # a template error: no build has started
+    lines("1,,ui,say,\\n==> Wait completed after 1 second")
+    assert not lines.started
+    lines("1,,ui,say,==> web.amazon-ebs.web: Prevalidating any provided VPC information")
+    assert lines.started
+    targeted = _BuildLines(lambda _event: None)
+    targeted("1,web.amazon-ebs.web,error,boom")  # a build's own error line
+    assert targeted.started
+
+
+def test_f14_a_crash_after_the_build_started_is_a_build_error(tmp_path: Path) -> None:
+    # The real packer, killed from inside its own build (the wrapper process, three levels up
+    # from the shell-local script): no `error` line follows, only the `==> x:` ui lines.
+    kill = "echo started; kill -KILL $(ps -o ppid= -p $(ps -o ppid= -p $(ps -o ppid= -p $PPID)))"
+    template, var_file = null_template(tmp_path, kill)
+    with pytest.raises(PackerError) as err:
+        packer.build(packer.detect(), template, var_file, log_path=tmp_path / "log")
+    assert not isinstance(err.value, PackerTemplateError)
+    assert err.value.exit_code == EXIT_BUILD_FAILED
+    assert err.value.message.startswith("packer build failed (exit ")
+
+
+def test_f14_a_rejected_template_is_a_template_error(tmp_path: Path) -> None:
+    template, var_file = null_template(tmp_path, "true")
+    template.write_text(NULL_BUILD.replace("communicator = ", "nonsense = 1\n  communicator = "))
+    with pytest.raises(PackerTemplateError) as err:
+        packer.build(packer.detect(), template, var_file, log_path=tmp_path / "log")
+    assert err.value.exit_code == EXIT_TEMPLATE
+    assert "packer rejected the template" in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("version", "constraint"),
+    [
+        ((1, 6, 6), None),  # the builder is bundled: no required_plugins
+        ((1, 7, 0), ">= 1.2.2, <= 1.3.9"),  # GitHub only, and 1.7.0-1.8.4 abort on a 404
+        ((1, 8, 5), ">= 1.2.2, <= 1.3.9"),
+        ((1, 13, 9), ">= 1.2.2, <= 1.3.9"),
+        ((1, 14, 0), ">= 1.2.2, < 2.0.0"),  # releases.hashicorp.com: `~> 1` with the floor
+        ((1, 15, 4), ">= 1.2.2, < 2.0.0"),
+    ],
+)
+def test_f1_plugin_constraint_follows_the_packer_version(
+    version: tuple[int, int, int], constraint: str | None
+) -> None:
+    info = packer.PackerInfo(binary="packer", version=version)
+    assert info.amazon_plugin_constraint() == constraint
+    if constraint is not None:
+        assert info.amazon_plugin_constraint("= 1.3.9") == "= 1.3.9"  # the user's pin wins
+
+
+def test_f2_installed_plugins_from_packer_plugins_installed(tmp_path: Path) -> None:
+    script = tmp_path / "packer"
+    listed = "/root/.config/packer/plugins/github.com/hashicorp/amazon/packer-plugin-amazon_v{}_x5.0_linux_amd64"
+    script.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = version ]; then echo "Packer v1.9.4"; exit 0; fi\n'
+        f'echo "{listed.format("1.2.1")}"; echo "{listed.format("1.3.9")}"\n'
+        "echo /x/packer-plugin-docker_v1.0.0_x5.0_linux_amd64\n"
+    )
+    script.chmod(0o755)
+    info = packer.detect(str(script))
+    assert info.amazon_plugins == ((1, 3, 9), (1, 2, 1))
+    assert info.resolve_amazon_plugin(">= 1.2.2, <= 1.3.9") == (1, 3, 9)
+    assert info.resolve_amazon_plugin("= 1.2.1") == (1, 2, 1)
+    assert info.resolve_amazon_plugin(">= 1.4") is None  # init will install one
+
+
+def test_f2_installed_plugins_from_the_plugin_directories(tmp_path: Path) -> None:
+    # packer 1.7 has no `plugins installed`: its directories are read.
+    path = tmp_path / "path"
+    home = tmp_path / "home" / ".packer.d" / "plugins" / packer.AMAZON_PLUGIN_SOURCE
+    for where, version in ((path, "1.2.2"), (home, "1.3.9")):
+        where.mkdir(parents=True)
+        (where / f"packer-plugin-amazon_v{version}_x5.0_linux_amd64").write_text("")
+    home_only = {"HOME": str(tmp_path / "home")}
+    assert packer.installed_amazon_plugins("/nonexistent/packer", (1, 7, 0), home_only) == (
+        (1, 3, 9),
+    )
+    # PACKER_PLUGIN_PATH, when set, is the only place packer looks.
+    env = {**home_only, "PACKER_PLUGIN_PATH": str(path)}
+    assert packer.installed_amazon_plugins("/nonexistent/packer", (1, 7, 0), env) == ((1, 2, 2),)
+
+
+@pytest.mark.parametrize(
+    ("text", "allowed", "refused", "floor"),
+    [
+        (">= 1.2.2, <= 1.3.9", [(1, 2, 2), (1, 3, 9)], [(1, 2, 1), (1, 3, 10)], (1, 2, 2)),
+        ("~> 1", [(1, 0, 0), (1, 8, 2)], [(2, 0, 0), (0, 9, 0)], (1, 0, 0)),
+        ("~> 1.2.3", [(1, 2, 9)], [(1, 3, 0), (1, 2, 2)], (1, 2, 3)),
+        ("= 1.3.9", [(1, 3, 9)], [(1, 3, 8)], (1, 3, 9)),
+        ("1.3.9", [(1, 3, 9)], [(1, 4, 0)], (1, 3, 9)),
+        ("> 1.2.1, != 1.2.2", [(1, 2, 3)], [(1, 2, 2), (1, 2, 1)], (1, 2, 3)),
+    ],
+)
+def test_version_constraints_as_packer_reads_them(
+    text: str,
+    allowed: list[tuple[int, int, int]],
+    refused: list[tuple[int, int, int]],
+    floor: tuple[int, int, int],
+) -> None:
+    assert all(constraints.allows(text, v) for v in allowed)
+    assert not any(constraints.allows(text, v) for v in refused)
+    assert constraints.floor(text) == floor
+
+
+@pytest.mark.parametrize("text", ["", "1.x", ">= 1.2, foo", "=> 1.2", ">=1.2.3.4"])
+def test_not_a_version_constraint(text: str) -> None:
+    with pytest.raises(ValueError, match="is not a version constraint"):
+        constraints.parse(text)

@@ -10,6 +10,7 @@ from packerpy import config
 from packerpy.aws.settings import AwsSettings, aws_settings
 from packerpy.errors import ConfigError, TemplateError
 from packerpy.packer import binary as packer
+from packerpy.render import contract
 from packerpy.render import jinja as render
 
 MINIMAL = """
@@ -42,6 +43,7 @@ ssh_username = "admin"
 ssh_host = "127.0.0.1"
 ssh_port = 2222
 ssh_private_key_file = "id_ed25519"
+ssh_keypair_name = "build"
 """,
     "build_env": MINIMAL
     + """[images.web.build_env]
@@ -139,14 +141,16 @@ def test_endpoint_only_when_set(tmp_path: Path) -> None:
     real = rendered(tmp_path / "b")
     for option in ("custom_endpoint_ec2", "skip_credential_validation", "skip_metadata_api_check"):
         assert option not in real.text
-    assert "max_retries   = 3" in real.text
+    assert re.search(r"\n  max_retries += 3\n", real.text)
 
 
 def test_plugin_block_only_from_packer_1_7(tmp_path: Path) -> None:
-    assert "required_plugins" not in rendered(tmp_path / "a", info=V1_6).text
+    old = rendered(tmp_path / "a", info=V1_6).text
+    assert "required_plugins" not in old
+    assert old.startswith('packer {\n  required_version = ">= 1.6.0"\n}\n')
     new = rendered(tmp_path / "b", info=V1_9).text
     assert 'source  = "github.com/hashicorp/amazon"' in new
-    assert new.startswith("packer {\n  required_plugins {")
+    assert new.startswith('packer {\n  required_version = ">= 1.7.0"\n  required_plugins {')
 
 
 def test_org_sharing_needs_packer_1_7(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -156,8 +160,8 @@ def test_org_sharing_needs_packer_1_7(tmp_path: Path, monkeypatch: pytest.Monkey
     with pytest.raises(ConfigError) as info:
         rendered(tmp_path, text, info=V1_6)
     assert info.value.message == (
-        "packerpy.toml: images.web.share.org_arns: needs packer >= 1.7 (found 1.6.6) "
-        "or the share step in images.web.steps"
+        "packerpy.toml: images.web.share.org_arns: needs packer >= 1.7 with amazon plugin "
+        ">= 1.0.5 (packer 1.6.6, amazon plugin bundled) or the share step in images.web.steps"
     )
     with_share_step = text.replace('steps = ["tag"]', 'steps = ["share", "tag"]')
     assert "ami_org_arns" not in rendered(tmp_path, with_share_step, info=V1_6).text
@@ -170,15 +174,27 @@ def test_manifest_post_processor_is_injected_once(tmp_path: Path) -> None:
     text = rendered(tmp_path).text
     assert text.count('post-processor "manifest"') == 1
     assert text.rstrip().endswith(
-        'post-processor "manifest" {\n    output = "manifest.json"\n  }\n}'
+        'post-processor "manifest" {\n    output = "${path.root}/manifest.json"\n  }\n}'
     )
 
 
-def test_ssh_provisioners_resolve_to_absolute_paths(tmp_path: Path) -> None:
-    text = rendered(tmp_path, VARIANTS["ssh"]).text
-    assert 'scripts         = ["scripts/00-probe.sh", "scripts/01-app.sh"]' in text
-    assert f'ssh_private_key_file = "{(tmp_path / "id_ed25519").resolve()}"' in text
-    assert render.SHELL_EXECUTE_COMMAND.replace('"', '\\"') in text
+def test_f11_key_file_travels_in_the_var_file_and_scripts_beside_the_template(
+    tmp_path: Path,
+) -> None:
+    result = rendered(tmp_path, VARIANTS["ssh"])
+    text = result.text
+    assert re.search(
+        r'\n    scripts +\= \["\$\{path.root\}/scripts/00-probe.sh", '
+        r'"\$\{path.root\}/scripts/01-app.sh"\]\n',
+        text,
+    )
+    assert re.search(r"\n  ssh_private_key_file += var.ssh_private_key_file\n", text)
+    assert re.search(r'\n  ssh_keypair_name += "build"\n', text)
+    assert str(tmp_path) not in text  # no machine path in the template (nor the fingerprint)
+    key = (tmp_path / "id_ed25519").resolve()
+    assert f'ssh_private_key_file = "{key}"' in result.var_file_text
+    assert contract.SHELL_ENV_FILE_COMMAND.replace('"', '\\"') in text
+    assert re.search(r"\n    use_env_var_file += true\n", text)
 
 
 HEREDOC_TEMPLATE = """\
@@ -248,7 +264,7 @@ def test_undefined_names_are_errors(tmp_path: Path) -> None:
     override(tmp_path, "build {\n  name = {{ nmae | hcl }}\n}\n")
     with pytest.raises(
         TemplateError,
-        match=r"amazon-ebs.pkr.hcl.j2:2: 'nmae' is undefined: not in template contract v1 ",
+        match=r"amazon-ebs.pkr.hcl.j2:2: 'nmae' is undefined: not in template contract v2 ",
     ):
         rendered(tmp_path)
 
@@ -266,7 +282,10 @@ def test_check_hcl_reports_broken_hcl() -> None:
 
 def test_secrets_are_declared_sensitive_and_never_rendered(tmp_path: Path) -> None:
     result = rendered(tmp_path, VARIANTS["secrets"])
-    assert 'variable "db_password" {\n  type      = string\n  sensitive = true\n}' in result.text
+    assert (
+        'variable "db_password" {\n  type        = string\n  sensitive   = true\n'
+        '  description = "A secret (PKR_VAR_db_password)"\n}'
+    ) in result.text
     assert (
         'environment_vars = ["DB_PASSWORD=${var.db_password}", "NPM_TOKEN=${var.npm_token}"]'
         in result.text
@@ -311,7 +330,7 @@ def test_script_environment_scrub_paths_and_inventory_fetch(tmp_path: Path) -> N
         '"SCRUB_EXTRA_PATHS=/opt/app/.env\\n/root/build-notes", "DB_PASSWORD=${var.db_password}"]'
     ) in result
     assert (
-        'provisioner "file" {\n    direction   = "download"\n    source      = "/var/lib/packerpy/inventory.json"\n    destination = "inventory.json"\n  }'
+        'provisioner "file" {\n    direction   = "download"\n    source      = "/var/lib/packerpy/inventory.json"\n    destination = "${path.root}/inventory.json"\n  }'
         in result
     )
     assert 'provisioner "file"' not in rendered(tmp_path / "b", VARIANTS["ssh"]).text
@@ -320,3 +339,64 @@ def test_script_environment_scrub_paths_and_inventory_fetch(tmp_path: Path) -> N
 def test_check_hcl_accepts_escapes_python_hcl2_cannot_read() -> None:
     # packer reads both as the literal strings "${" and "a %{"; python-hcl2 8 alone would fail.
     render.check_hcl('x = "$${"\ny = "a %%{"\n', "web.pkrvars.hcl")
+
+
+V1_14 = packer.PackerInfo(binary="packer", version=(1, 14, 0), amazon_plugins=((1, 8, 2),))
+
+
+def test_f1_the_user_may_pin_the_plugin(tmp_path: Path) -> None:
+    pinned = MINIMAL + '[packer]\namazon_plugin = "= 1.3.9"\n'
+    text = rendered(tmp_path / "a", pinned, info=V1_9).text
+    assert re.search(r'\n      version = "= 1.3.9"\n', text)
+    assert 'required_version = ">= 1.7.0"' in text
+    assert re.search(
+        r'\n      version = ">= 1.2.2, < 2.0.0"\n', rendered(tmp_path / "b", info=V1_14).text
+    )
+    with pytest.raises(ConfigError) as err:
+        project_for(tmp_path / "c", MINIMAL + '[packer]\namazon_plugin = "newest"\n')
+    assert err.value.message.endswith(
+        "packer.amazon_plugin: 'newest' is not a version constraint "
+        "(e.g. '>= 1.2.2, <= 1.3.9', '~> 1' or '= 1.3.9')"
+    )
+
+
+def test_f9_aws_polling_from_one_setting(tmp_path: Path) -> None:
+    text = rendered(tmp_path / "a").text
+    assert "  aws_polling {\n    delay_seconds = 30\n    max_attempts  = 240\n  }\n" in text
+    slow = MINIMAL.replace("[images.web]", "[aws]\nami_wait_minutes = 300\n\n[images.web]")
+    project = project_for(tmp_path / "b", slow)
+    assert project.config.aws.ami_wait_attempts == 600  # the copy step's waiter uses this too
+    assert "max_attempts  = 600" in rendered(tmp_path / "c", slow).text
+
+
+def test_f11_a_key_file_needs_its_key_pair(tmp_path: Path) -> None:
+    alone = VARIANTS["ssh"].replace('ssh_keypair_name = "build"\n', "")
+    with pytest.raises(ConfigError, match="set ssh_private_key_file and ssh_keypair_name together"):
+        project_for(tmp_path, alone)
+
+
+def test_f15_snapshot_users_only_when_opted_in(tmp_path: Path) -> None:
+    shared = MINIMAL + 'share = { accounts = ["111122223333"] }\n'
+    text = rendered(tmp_path / "a", shared).text
+    assert "ami_users" in text and "snapshot_users" not in text
+    opted = shared.replace("] }", "], snapshots = true }")
+    assert re.search(
+        r'\n  snapshot_users += \["111122223333"\]\n', rendered(tmp_path / "b", opted).text
+    )
+
+
+def test_f15_ssh_idioms(tmp_path: Path) -> None:
+    text = rendered(tmp_path / "a", VARIANTS["ssh"]).text
+    assert re.search(r"\n  ssh_clear_authorized_keys += true\n", text)
+    assert re.search(r'\n  ami_description += "web \$\{var.image_version\} \(packerpy\)"\n', text)
+    assert "ssh_clear_authorized_keys" not in rendered(tmp_path / "b").text  # no ssh
+
+
+def test_f15_source_public_ip_needs_plugin_1_1_4(tmp_path: Path) -> None:
+    text = VARIANTS["secrets"] + "[images.web.build_env]\nssh_from_public_ip = true\n"
+    new = rendered(tmp_path / "a", text, info=V1_14).text
+    assert re.search(r"\n  temporary_security_group_source_public_ip += true\n", new)
+    with pytest.raises(ConfigError, match=r"ssh_from_public_ip: needs amazon plugin >= 1.1.4 "):
+        rendered(tmp_path / "b", text, info=V1_6)
+    with pytest.raises(ConfigError, match="set ssh_cidrs or ssh_from_public_ip, not both"):
+        project_for(tmp_path / "c", text + 'ssh_cidrs = ["10.0.0.0/8"]\n')

@@ -113,8 +113,11 @@ def test_context_holds_only_contract_views(tmp_path: Path, variant: str) -> None
 
 
 def test_var_file_variables_are_the_reserved_ones(tmp_path: Path) -> None:
-    result = rendered(tmp_path)
-    assert set(contract.VAR_FILE_VARIABLES) == RESERVED_VARIABLES == set(result.variables)
+    result = rendered(tmp_path / "a")
+    assert set(contract.VAR_FILE_VARIABLES) == RESERVED_VARIABLES
+    # The key file's path only when one is configured.
+    assert set(result.variables) == RESERVED_VARIABLES - {contract.KEY_FILE_VARIABLE}
+    assert set(rendered(tmp_path / "b", VARIANTS["ssh"]).variables) == RESERVED_VARIABLES
 
 
 @pytest.mark.parametrize(
@@ -135,7 +138,7 @@ def test_undeclared_name_in_project_template_is_a_template_error(
         rendered(tmp_path)
     template = tmp_path / "hcl_templates" / "amazon-ebs.pkr.hcl.j2"
     assert info.value.message == (
-        f"{template}:2: {name} is undefined: not in template contract v1 "
+        f"{template}:2: {name} is undefined: not in template contract v2 "
         "(docs/template-contract.md)"
     )
 
