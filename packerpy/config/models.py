@@ -30,7 +30,7 @@ from packerpy.config.types import (
 # Post-processing steps of an image that lists none (`packerpy init` writes them out).
 DEFAULT_STEPS = ("copy", "share", "tag", "deprecate")
 # Variables packerpy itself passes to every template through the var file.
-RESERVED_VARIABLES = frozenset({"ami_name", "image_version", "tags"})
+RESERVED_VARIABLES = frozenset({"ami_name", "image_version", "tags", "run_tags"})
 
 
 class _Frozen(BaseModel):

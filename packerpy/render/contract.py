@@ -29,7 +29,9 @@ TEMPLATE_CONTRACT_VERSION = 1
 TEMPLATE_FILTERS = ("hcl",)
 TEMPLATE_FUNCTIONS = ("attrs", "expr")
 # Variables packerpy passes in the var file (per bake, so the template stays version-free).
-VAR_FILE_VARIABLES = ("ami_name", "image_version", "tags")
+VAR_FILE_VARIABLES = ("ami_name", "image_version", "tags", "run_tags")
+# `run_tags`' packerpy:run value outside a build (`packerpy render`); a build sets the run's id.
+NO_RUN = "none"
 
 # Scripts run as root with packer's environment variables kept: directly when the SSH user is
 # root (images without sudo), else through sudo. `{{ }}` is packer's own template syntax.
@@ -262,13 +264,18 @@ def _script_env(image: ImageConfig) -> list[str]:
     return [f"{key}={value}" for key, value in sorted(env.items())]
 
 
-def builtin_variables(name: str, image: ImageConfig) -> dict[str, object]:
-    """The var file's VAR_FILE_VARIABLES: values that change per bake."""
+def builtin_variables(name: str, image: ImageConfig, run_id: str = NO_RUN) -> dict[str, object]:
+    """The var file's VAR_FILE_VARIABLES: values that change per bake.
+
+    `run_tags` go on packer's builder instance and its volumes: the AMI's tags plus the run id,
+    which is how `packerpy reap` finds what a killed run left behind.
+    """
     tags = {**naming.identity_tags(name, image.version), **image.tags}
     return {
         "ami_name": naming.ami_name(image.ami_name_pattern, name, image.version),
         "image_version": image.version,
         "tags": tags,
+        "run_tags": {**tags, naming.RUN_TAG: run_id},
     }
 
 
