@@ -23,7 +23,7 @@ def start_check(
 ) -> Future[tuple[builders.Builder, ...]]:
     """Builders of dead runs in the build region, looked up while lint and lookup run."""
 
-    def dead(builder: builders.Builder) -> bool:
+    def alive(builder: builders.Builder) -> bool:
         return records.run_alive(
             project.runs_dir(),
             builder.run_id,
@@ -32,7 +32,7 @@ def start_check(
             max_bake=records.MAX_BAKE,
         )[0]
 
-    return builders.orphans_in_background(aws, (region,), lambda b: not dead(b))
+    return builders.orphans_in_background(aws, (region,), alive)
 
 
 def warn(

@@ -74,7 +74,9 @@ def judge(options: ReapOptions) -> Callable[[Builder], tuple[bool, str]]:
     return alive
 
 
-def _terminate(aws: AwsClients, region: str, ids: tuple[str, ...], poll: float) -> Action:
+def _terminate(
+    aws: AwsClients, region: str, ids: tuple[str, ...], whys: Sequence[str], poll: float
+) -> Action:
     def execute(cancel: threading.Event) -> object:
         ec2 = aws.ec2(region)
         with translated("terminate builder instances", region):
@@ -91,7 +93,8 @@ def _terminate(aws: AwsClients, region: str, ids: tuple[str, ...], poll: float) 
             if cancel.wait(poll):
                 raise Cancelled("interrupted while waiting for termination")
 
-    return Action(region, "terminate", ids, "and wait until terminated", execute=execute)
+    detail = f"({'; '.join(dict.fromkeys(whys))}) and wait until terminated"
+    return Action(region, "terminate", ids, detail, execute=execute)
 
 
 def _delete(aws: AwsClients, temp: Temporary, why: str, poll: float) -> Action:
@@ -137,7 +140,7 @@ def _temporary_fate(
             return False, f"used by {user}, which is not a packerpy builder"
     dead = [u for u in temp.used_by if u in by_id]
     if dead:
-        return True, f"of {', '.join(dead)} ({runs[dead[0]][1]})"
+        return True, f"of {', '.join(dead)}, whose run is dead"
     if temp.created is None:
         return False, "unused, but its age is unknown"
     age = options.now - temp.created
@@ -158,6 +161,7 @@ def plan_region(
     region = found.region
     kept: list[Action] = []
     doomed: list[str] = []
+    whys: list[str] = []
     for builder in found.builders:
         if builder.state not in builders.NOT_TERMINATED:
             continue
@@ -166,9 +170,10 @@ def plan_region(
             kept.append(Action(region, "keep", (builder.instance_id,), f"({why})", mutating=False))
         else:
             doomed.append(builder.instance_id)
+            whys.append(why)
     actions: list[Action] = []
     if doomed:
-        actions.append(_terminate(aws, region, tuple(doomed), options.poll))
+        actions.append(_terminate(aws, region, tuple(doomed), whys, options.poll))
     for temp in (*found.security_groups, *found.key_pairs):
         remove, why = _temporary_fate(temp, found, runs, options)
         if remove:
