@@ -163,8 +163,8 @@ def build(  # noqa: PLR0913 - keyword-only, each an independent input of one pac
     `secrets` (variable name -> value) go to packer as PKR_VAR_* and are redacted from every
     line of its output before packerpy logs, shows or keeps it. packer itself writes to
     raw_log_path(log_path) (0600, unredacted), which packerpy follows and removes once packer
-    has exited and every line was read: if packerpy is killed, packer finishes or cleans up
-    by itself and the raw log keeps what it said. `on_start` receives packer's pid.
+    has exited: if packerpy is killed, packer finishes or cleans up by itself and the raw log
+    keeps what it said. `on_start` receives packer's pid.
     """
     command = build_command(info, template, var_file)
     lines = _BuildLines(on_event)
@@ -191,7 +191,10 @@ def build(  # noqa: PLR0913 - keyword-only, each an independent input of one pac
             raise PackerMissingError(
                 f"packer: {info.binary} cannot be run; {INSTALL_HINT}"
             ) from None
-    raw.unlink(missing_ok=True)  # every line is in log_path, redacted
+        finally:
+            # stream() returns or raises only once packer has exited and its lines are in
+            # log_path, redacted; only a packerpy killed outright leaves the raw log behind.
+            raw.unlink(missing_ok=True)
     _raise_for(done, lines, command=command, template=template, log_path=log_path, timeout=timeout)
 
 
