@@ -175,6 +175,19 @@ class ImagesListData(Data):
     versions: list[PublishedData]
 
 
+class ReapData(Data):
+    dry_run: bool
+    regions: list[str]
+    # Every planned line, kept resources included ("us-east-1: keep i-1 run ... is running").
+    actions: list[str]
+    # What was removed (or, in a dry run, would be).
+    instances: list[str]
+    security_groups: list[str]
+    key_pairs: list[str]
+    calls: int
+    mutating: list[tuple[str, str]]
+
+
 # Every command's data model, by command: the JSON Schemas a contract test pins.
 DATA_MODELS: dict[str, type[Data]] = {
     "init": InitData,
@@ -190,4 +203,5 @@ DATA_MODELS: dict[str, type[Data]] = {
     "version show": VersionShowData,
     "version bump": BumpData,
     "images list": ImagesListData,
+    "reap": ReapData,
 }

@@ -22,6 +22,9 @@ GIT_DIRTY_TAG = f"{TAG_PREFIX}git-dirty"
 PACKER_VERSION_TAG = f"{TAG_PREFIX}packer-version"
 AMAZON_PLUGIN_TAG = f"{TAG_PREFIX}amazon-plugin"
 BUILT_AT_TAG = f"{TAG_PREFIX}built-at"
+# On packer's builder instance and its volumes (run_tags, run_volume_tags): the run that launched
+# them, `<run record directory>@<host>`, so `packerpy reap` can tell a dead run's leftovers.
+RUN_TAG = f"{TAG_PREFIX}run"
 # Tags that say which image and version an AMI is (not how it was built).
 IDENTITY_TAGS = frozenset({IMAGE_TAG, VERSION_TAG})
 

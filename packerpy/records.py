@@ -9,25 +9,30 @@ that was running and the phases that finished; `list_runs` and `read` give them 
 from __future__ import annotations
 
 import json
-import signal
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import TracebackType
 from typing import Any
 
 from pydantic import BaseModel
 
 from packerpy.contract import SCHEMA_VERSION
 from packerpy.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, HostError, PackerpyError
-from packerpy.support import atomic, oserrors, signals
+from packerpy.support import atomic, liveness, oserrors, signals
 
 RESULT_NAME = "result.json"
 LOG_NAME = "packer.log"
+# Who runs this record: packerpy's pid and create time, packer's once it starts, the host. The
+# reaper reads it to tell a live run from one that was killed (SIGKILL leaves no result.json);
+# it is removed when result.json is written.
+LIVE_NAME = "live.json"
+# A run of another host (or project) counts as dead once its builder is this old: packer's
+# default waits alone can take hours on large multi-region AMIs, 6 h covers a long bake.
+MAX_BAKE = timedelta(hours=6)
 
 
 def create(runs_dir: Path, image: str, now: datetime) -> Path:
@@ -71,39 +76,6 @@ def outcome_of(exc: BaseException | None) -> tuple[int, str | None]:
     return EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc}"
 
 
-@contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM while result.json is written: a second Ctrl-C must not lose it.
-
-    A held signal is handed to the handler that was in place when the block ends, so it still
-    stops the process after the write (or is absorbed once the result is final, see
-    support.signals). Handlers, not a signal mask: pthread_sigmask blocks only the calling
-    thread, and with worker threads alive (preflight, region pools) the kernel delivers the
-    signal to one of them, whose Python handler then interrupts the main thread mid-write.
-    Python runs handlers in the main thread only, so elsewhere there is nothing to hold.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[int] = []
-
-    def hold(signum: int, _frame: FrameType | None) -> None:
-        received.append(signum)
-
-    previous = {signum: signal.signal(signum, hold) for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    for held in dict.fromkeys(received):
-        handler = previous[signal.Signals(held)]
-        if callable(handler):
-            handler(held, None)
-        elif handler == signal.SIG_DFL:
-            raise KeyboardInterrupt
-
-
 class RunRecord:
     """A run directory and its result.json, written however the `with` block ends.
 
@@ -120,6 +92,21 @@ class RunRecord:
         self._data: dict[str, Any] = {}
         self._phases: list[tuple[str, float]] = []
         self._running: str | None = None
+        self.run_id = run_id(self.dir.name, liveness.host())
+        self._live: dict[str, Any] = {
+            "run_id": self.run_id,
+            "host": liveness.host(),
+            "started": started.isoformat(),
+            **_process_fields(liveness.this_process()),
+        }
+        atomic.write_text(self.dir / LIVE_NAME, json.dumps(self._live, indent=2) + "\n")
+
+    def child_started(self, pid: int) -> None:
+        """Record packer's process in live.json: it outlives packerpy by design (proc.stream)."""
+        found = liveness.identify(pid)
+        if found is not None:
+            self._live["child"] = _process_fields(found)
+            atomic.write_text(self.dir / LIVE_NAME, json.dumps(self._live, indent=2) + "\n")
 
     def __enter__(self) -> RunRecord:
         return self
@@ -134,8 +121,10 @@ class RunRecord:
             # The run succeeded and result.json is about to say so: a signal from here on must
             # not turn it into an exit 130 that contradicts the record (review 4.7).
             signals.reporting()
-        with _signals_held():
+        with signals.held():
             write_result(self.dir, self.payload(exc))
+            # packer has exited too (proc.stream waits for it): nothing of this run is live.
+            (self.dir / LIVE_NAME).unlink(missing_ok=True)
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -171,6 +160,74 @@ class RunRecord:
             "phases": [{"name": name, "seconds": secs} for name, secs in self._phases],
             "finished_at": datetime.now(UTC).isoformat(),
         }
+
+
+def run_id(dir_name: str, host: str) -> str:
+    """The id packer's builder resources are tagged with (naming.RUN_TAG): `<run dir>@<host>`."""
+    return f"{dir_name}@{host}"
+
+
+def _process_fields(found: liveness.ProcessId) -> dict[str, Any]:
+    return {"pid": found.pid, "create_time": found.create_time}
+
+
+@dataclass(frozen=True)
+class Live:
+    """live.json as written: the processes of a run on `host`."""
+
+    run_id: str
+    host: str
+    started: str
+    processes: tuple[liveness.ProcessId, ...]
+
+    def alive(self) -> bool:
+        """Whether packerpy or packer of this run still runs (on this host: psutil)."""
+        return any(liveness.is_running(process) for process in self.processes)
+
+
+def read_live(run_dir: Path) -> Live | None:
+    """The run's live.json; None when missing or unreadable (then age decides, see reap)."""
+    try:
+        data = json.loads((run_dir / LIVE_NAME).read_text(encoding="utf-8"))
+        processes = [data, *([data["child"]] if "child" in data else [])]
+        return Live(
+            run_id=str(data["run_id"]),
+            host=str(data["host"]),
+            started=str(data["started"]),
+            processes=tuple(
+                liveness.ProcessId(int(p["pid"]), float(p["create_time"])) for p in processes
+            ),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def run_alive(
+    runs_dir: Path, run: str, *, launched: datetime, now: datetime, max_bake: timedelta
+) -> tuple[bool, str]:
+    """Whether the run `run` (a run id) may still be using its builder, and why.
+
+    A run of this host with its record in `runs_dir` is alive while packerpy or packer runs
+    (pid and create time, live.json). Any other run (another host, another project, no id) is
+    presumed alive until its builder is older than `max_bake`.
+    """
+    name, _, host = run.rpartition("@")
+    if name and host == liveness.host() and "/" not in name and name not in {".", ".."}:
+        if (runs_dir / name / RESULT_NAME).is_file():
+            return False, f"run {run} has finished"
+        live = read_live(runs_dir / name)
+        if live is not None and live.run_id == run:
+            if live.alive():
+                return True, f"run {run} is running"
+            return False, f"run {run} is no longer running (no live packerpy or packer process)"
+    age = now - launched
+    hours = age.total_seconds() / 3600
+    if age > max_bake:
+        return (
+            False,
+            f"run {run or '(untagged)'}: launched {hours:.1f} h ago, over the max bake time",
+        )
+    return True, f"run {run or '(untagged)'}: launched {hours:.1f} h ago, within the max bake time"
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,11 @@ def run_packer(
     on_event: Callable[[Event], None],
     timeout: float | None,
     secrets: Mapping[str, str],
+    on_start: Callable[[int], None] | None = None,
 ) -> dict[str, str]:
-    """Run packer build and return this run's region -> AMI from its manifest."""
+    """Run packer build and return this run's region -> AMI from its manifest.
+
+    `on_start` receives packer's pid (the run record's live.json keeps it for the reaper)."""
     manifest_path = files.template.parent / manifest.MANIFEST_NAME
     manifest_path.unlink(missing_ok=True)  # a stale manifest must not pass for this run's
     packer.build(
@@ -47,6 +50,7 @@ def run_packer(
         on_event=on_event,
         timeout=timeout,
         secrets=secrets,
+        on_start=on_start,
     )
     artifacts = manifest.read(manifest_path)
     if len(artifacts) != 1:

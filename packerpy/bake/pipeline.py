@@ -18,7 +18,7 @@ from packerpy import records
 from packerpy.aws.clients import AwsClients
 from packerpy.aws.images import ImageCache
 from packerpy.aws.settings import AwsSettings
-from packerpy.bake import execute, plan
+from packerpy.bake import execute, orphans, plan
 from packerpy.config import Project, image_regions
 from packerpy.contract import BuildData
 from packerpy.errors import PackerTemplateError
@@ -200,9 +200,13 @@ def build(
     secrets = plan.read_secrets(project, name, opts.environ)
     aws = AwsClients(settings)
     preflight = plan.Preflight(aws, image_regions(project.image(name), settings.region)[0], project)
+    check = orphans.start_check(
+        project, aws, image_regions(project.image(name), settings.region)[0]
+    )
     target = plan.Target(project, name, settings, aws, packer.detect(), opts.now())
     with records.RunRecord(project.runs_dir(), name, target.started, _header(target)) as record:
         chosen = _plan(target, preflight, record, opts)
+        orphans.warn(check, record, opts.progress)
         built, seed = _make_image(target, chosen, record, opts, secrets)
         record.note(amis=dict(built.amis))
         with record.phase("steps"):
@@ -265,9 +269,14 @@ def _make_image(
     if isinstance(chosen, plan.Reuse):
         return plan.reused_image(target, chosen), chosen.published.image_cache_seed()
     with record.phase("init"):
-        files = execute.prepare(target.info, chosen, record.dir)
+        files = execute.prepare(target.info, orphans.with_run_id(chosen, record.run_id), record.dir)
     with record.phase("bake"):
         amis = execute.run_packer(
-            target.info, files, on_event=opts.on_event, timeout=opts.timeout, secrets=secrets
+            target.info,
+            files,
+            on_event=opts.on_event,
+            timeout=opts.timeout,
+            secrets=secrets,
+            on_start=record.child_started,
         )
     return execute.baked_image(target, chosen, amis), {}

@@ -37,7 +37,9 @@ from packerpy.support import constraints
 # Post-processing steps of an image that lists none (`packerpy init` writes them out).
 DEFAULT_STEPS = ("copy", "share", "tag", "deprecate")
 # Variables packerpy itself passes to every template through the var file.
-RESERVED_VARIABLES = frozenset({"ami_name", "image_version", "tags", "ssh_private_key_file"})
+RESERVED_VARIABLES = frozenset(
+    {"ami_name", "image_version", "tags", "ssh_private_key_file", "run_tags"}
+)
 # How often packer and the copy step poll an AMI's state ([aws] ami_wait_minutes sets how long).
 AMI_POLL_DELAY_SECONDS = 30
 

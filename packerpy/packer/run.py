@@ -7,12 +7,14 @@ packer only as PKR_VAR_* environment and are redacted from everything it prints.
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from packerpy.errors import (
+    ConfigError,
     InterruptedByUser,
     PackerError,
     PackerMissingError,
@@ -157,7 +159,7 @@ def _has_started(event: Event) -> bool:
     return not isinstance(event, RawLine) and bool(event.target)
 
 
-def build(
+def build(  # noqa: PLR0913 - keyword-only, each an independent input of one packer run
     info: PackerInfo,
     template: Path,
     var_file: Path,
@@ -166,31 +168,52 @@ def build(
     on_event: Callable[[Event], None] = lambda _event: None,
     timeout: float | None = None,
     secrets: Mapping[str, str] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> None:
     """Run `packer build`, streaming typed events; packer's full output goes to `log_path`.
 
     Runs in the template's directory, so relative outputs (the manifest) land beside it.
     `secrets` (variable name -> value) go to packer as PKR_VAR_* and are redacted from every
-    line of its output before packerpy logs, shows or keeps it.
+    line of its output before packerpy logs, shows or keeps it. packer itself writes to
+    raw_log_path(log_path) (0600, unredacted), which packerpy follows and removes once packer
+    has exited: if packerpy is killed, packer finishes or cleans up by itself and the raw log
+    keeps what it said. `on_start` receives packer's pid.
     """
     command = build_command(info, template, var_file)
     lines = _BuildLines(on_event)
+    raw = raw_log_path(log_path)
+    try:
+        grace = proc.cleanup_grace(os.environ)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     with log_path.open("w", encoding="utf-8") as log:
         try:
             done = proc.stream(
                 command,
                 on_line=lines,
+                output=raw,
                 cwd=template.parent,
                 env=environment(extra=secret_environment(secrets or {})),
                 log=log,
                 timeout=timeout,
+                grace=grace,
                 redact=list((secrets or {}).values()),
+                on_start=on_start,
             )
         except proc.ToolMissing:
             raise PackerMissingError(
                 f"packer: {info.binary} cannot be run; {INSTALL_HINT}"
             ) from None
+        finally:
+            # stream() returns or raises only once packer has exited and its lines are in
+            # log_path, redacted; only a packerpy killed outright leaves the raw log behind.
+            raw.unlink(missing_ok=True)
     _raise_for(done, lines, command=command, template=template, log_path=log_path, timeout=timeout)
+
+
+def raw_log_path(log_path: Path) -> Path:
+    """Where packer writes its own output: `packer.raw.log` beside `packer.log`."""
+    return log_path.with_name(f"{log_path.stem}.raw{log_path.suffix}")
 
 
 def _raise_for(

@@ -47,10 +47,12 @@ TEMPLATE_CONTRACT_VERSION = 2
 TEMPLATE_FILTERS = ("hcl",)
 TEMPLATE_FUNCTIONS = ("attrs", "expr")
 # Variables packerpy passes in the var file (per bake, so the template stays version-free).
-VAR_FILE_VARIABLES = ("ami_name", "image_version", "tags", "ssh_private_key_file")
+VAR_FILE_VARIABLES = ("ami_name", "image_version", "tags", "run_tags", "ssh_private_key_file")
 # The key file's absolute path is machine-specific: it travels in the var file (only when set),
 # so the template, and with it the fingerprint, is the same in every checkout (review f11).
 KEY_FILE_VARIABLE = "ssh_private_key_file"
+# `run_tags`' packerpy:run value outside a build (`packerpy render`); a build sets the run's id.
+NO_RUN = "none"
 
 # Scripts run as root with packer's environment variables kept: directly when the SSH user is
 # root (images without sudo), else through sudo. `{{ }}` is packer's own template syntax.
@@ -238,16 +240,21 @@ def _script_env(image: ImageConfig) -> list[str]:
     return [f"{key}={value}" for key, value in sorted(env.items())]
 
 
-def builtin_variables(name: str, image: ImageConfig, root: Path | None = None) -> dict[str, object]:
+def builtin_variables(
+    name: str, image: ImageConfig, root: Path | None = None, run_id: str = NO_RUN
+) -> dict[str, object]:
     """The var file's VAR_FILE_VARIABLES: values that change per bake or per machine.
 
-    `root` is the project's directory, which the key file's path is relative to.
+    `root` is the project's directory, which the key file's path is relative to. `run_tags` go
+    on packer's builder instance and its volumes: the AMI's tags plus the run id, which is how
+    `packerpy reap` finds what a killed run left behind.
     """
     tags = {**naming.identity_tags(name, image.version), **image.tags}
     found: dict[str, object] = {
         "ami_name": naming.ami_name(image.ami_name_pattern, name, image.version),
         "image_version": image.version,
         "tags": tags,
+        "run_tags": {**tags, naming.RUN_TAG: run_id},
     }
     if key_file := image.communicator.ssh_private_key_file:
         found[KEY_FILE_VARIABLE] = str(((root or Path()) / key_file).resolve())

@@ -1,7 +1,9 @@
 """A local AWS for demos and tests: a moto server on 127.0.0.1, tracked by a state file.
 
 `start` is idempotent (a running sandbox is reported, not duplicated); the server runs
-detached so it outlives the command that started it.
+detached so it outlives the command that started it. The state file records the server's pid
+and create time: `stop` signals only a process that is still that server (its command line runs
+SERVER_MODULE and its create time matches), never whatever process now has the pid.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from packerpy.errors import SandboxError
-from packerpy.support import atomic, oserrors, proc
+from packerpy.support import atomic, liveness, oserrors, proc
 
 STATE_NAME = "sandbox.json"
 LOG_NAME = "sandbox.log"
 HOST = "127.0.0.1"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+SERVER_MODULE = "packerpy.sandbox.server"
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,9 @@ class Sandbox:
     log_file: str
     running: bool
     started: bool = False  # True when this call started it
+    create_time: float | None = None  # of the server process; None in an older state file
+    # Why the state file was stale (its pid is not our server), when `stop` removed it.
+    stale: str | None = None
 
     def exports(self, region: str = "us-east-1") -> list[str]:
         env = {"AWS_ENDPOINT_URL": self.endpoint_url, **CREDENTIALS, "AWS_DEFAULT_REGION": region}
@@ -67,6 +73,8 @@ def status(state_dir: Path) -> Sandbox | None:
     try:
         state = json.loads(path.read_text())
         pid, port = int(state["pid"]), int(state["port"])
+        created = state.get("create_time")
+        create_time = None if created is None else float(created)
     except FileNotFoundError:
         return None
     except (ValueError, KeyError, TypeError, OSError) as exc:
@@ -78,8 +86,21 @@ def status(state_dir: Path) -> Sandbox | None:
         endpoint_url=endpoint,
         state_file=str(path),
         log_file=str(state_dir / LOG_NAME),
-        running=proc.is_alive(pid) and _answers(endpoint),
+        running=_not_ours(pid, port, create_time) is None and _answers(endpoint),
+        create_time=create_time,
     )
+
+
+def _not_ours(pid: int, port: int, create_time: float | None) -> str | None:
+    """None when `pid` is the sandbox server the state file describes, else why it is not."""
+    argv = liveness.command_line(pid)
+    if not argv:
+        return f"process {pid} is not running"
+    if SERVER_MODULE not in argv or str(port) not in argv:
+        return f"process {pid} is not a sandbox server on port {port} ({' '.join(argv)[:80]})"
+    if create_time is not None and not liveness.is_running(liveness.ProcessId(pid, create_time)):
+        return f"process {pid} was started after the sandbox (its pid was reused)"
+    return None
 
 
 def start(
@@ -100,7 +121,7 @@ def start(
     with oserrors.translated("write the sandbox's state", state_dir):
         state_dir.mkdir(parents=True, exist_ok=True)
         pid = proc.spawn_detached(
-            [sys.executable, "-m", "packerpy.sandbox.server", "--host", HOST, "--port", str(port)],
+            [sys.executable, "-m", SERVER_MODULE, "--host", HOST, "--port", str(port)],
             log_path=log,
             env=env,
         )
@@ -115,7 +136,11 @@ def start(
             )
         time.sleep(0.1)
     state = state_dir / STATE_NAME
-    atomic.write_text(state, json.dumps({"pid": pid, "port": port}) + "\n")
+    found = liveness.identify(pid)
+    create_time = found.create_time if found is not None else None
+    atomic.write_text(
+        state, json.dumps({"pid": pid, "port": port, "create_time": create_time}) + "\n"
+    )
     return Sandbox(
         pid=pid,
         port=port,
@@ -124,14 +149,21 @@ def start(
         log_file=str(log),
         running=True,
         started=True,
+        create_time=create_time,
     )
 
 
 def stop(state_dir: Path) -> Sandbox | None:
-    """Stop the server and forget it; None when there was nothing to stop."""
+    """Stop the server and forget it; None when there was nothing to stop.
+
+    A state file whose pid is no longer our server (it exited; the pid was reused) is removed
+    without signalling anything, and `stale` says why (review class 7).
+    """
     current = status(state_dir)
     if current is None:
         return None
-    proc.terminate(current.pid)
+    stale = _not_ours(current.pid, current.port, current.create_time)
+    if stale is None:
+        proc.terminate(current.pid)
     Path(current.state_file).unlink(missing_ok=True)
-    return dataclasses.replace(current, running=False)
+    return dataclasses.replace(current, running=False, stale=stale)

@@ -1,9 +1,10 @@
 """The one subprocess seam: every external program packerpy runs starts here.
 
-Commands are plain lists (never a shell string). Long-running children get their own process
-group so that a signal packerpy receives can be forwarded to the whole group: packer re-executes
-itself as a child and only cleans up (instance, key pair, security group) when the group is
-signalled.
+Commands are plain lists (never a shell string). Long-running children get their own session,
+so that a signal packerpy receives can be forwarded to the whole group (packer re-executes itself
+as a child and only cleans up its instance, key pair and security group when the group is
+signalled, support/cancel.py), and write to a file rather than a pipe of ours, so that they
+outlive a packerpy that is killed.
 """
 
 from __future__ import annotations
@@ -11,21 +12,29 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import IO
+
+from packerpy.support import cancel
 
 TAIL_LINES = 20
 REDACTED = "***"
-# After a forwarded signal, packer needs a moment to terminate the instance and delete the
-# temporary key pair and security group; past this we stop waiting and kill the group.
-CLEANUP_GRACE_SECONDS = 120.0
+# After a forwarded signal packer terminates the instance and waits for it with the AWS SDK's
+# default waiter (InstanceTerminated: 40 polls x 15 s = 10 min, step_run_source_instance.go),
+# then deletes the security group (5 tries x 5 s) and the key pair; a cancel during CreateImage
+# also deregisters the AMI. Killing it sooner leaks them (fidelity review finding 10), so the
+# group is SIGKILLed only after 15 min: the waiter's 10 min, the retries, and margin.
+CLEANUP_GRACE_SECONDS = 900.0
+# Overrides CLEANUP_GRACE_SECONDS (seconds); keep it above aws_polling's total wait.
+GRACE_ENV = "PACKERPY_CLEANUP_GRACE"
+# How often a followed output file is read when it has no new line.
+POLL_SECONDS = 0.05
+_CHUNK = 65536
 
 
 class ToolMissing(Exception):
@@ -88,126 +97,144 @@ def run(
     return Completed(tuple(command), proc.returncode, proc.stdout)
 
 
+def _start(
+    command: Sequence[str],
+    *,
+    stdout: int | IO[bytes],
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start `command` in a new session, stdout and stderr merged into `stdout`."""
+    try:
+        return subprocess.Popen(
+            list(command),
+            cwd=cwd,
+            env=None if env is None else dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    except (FileNotFoundError, PermissionError):
+        raise ToolMissing(command[0]) from None
+
+
+def cleanup_grace(environ: Mapping[str, str]) -> float:
+    """The clean-up grace period: GRACE_ENV (seconds) when set, else CLEANUP_GRACE_SECONDS.
+
+    Raises ValueError naming the variable for anything but a positive number.
+    """
+    text = environ.get(GRACE_ENV, "").strip()
+    if not text:
+        return CLEANUP_GRACE_SECONDS
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise ValueError(f"{GRACE_ENV}={text!r}: expected a positive number of seconds")
+    return value
+
+
+def _follow(child: subprocess.Popen[bytes], path: Path, consume: Callable[[str], None]) -> None:
+    """Feed each line `child` writes to `path` to `consume`, until the child has exited.
+
+    A plain poll loop (no inotify): packer prints a line every few seconds at most, and a
+    50 ms delay in showing one is invisible next to a bake.
+    """
+    pending = b""
+    with path.open("rb") as reader:
+        while True:
+            chunk = reader.read(_CHUNK)
+            if chunk:
+                *lines, pending = (pending + chunk).split(b"\n")
+                for raw in lines:
+                    consume(raw.decode("utf-8", "replace"))
+                continue
+            if child.poll() is not None:
+                # Everything was written before the exit; one more read picks up the rest.
+                rest = reader.read()
+                if not rest:
+                    break
+                pending += rest
+                continue
+            time.sleep(POLL_SECONDS)
+    if pending:
+        consume(pending.decode("utf-8", "replace"))
+
+
+def _consumer(
+    on_line: Callable[[str], None], log: IO[str] | None, redact: Sequence[str], tail: deque[str]
+) -> Callable[[str], None]:
+    secrets = [value for value in redact if value]
+
+    def consume(raw: str) -> None:
+        line = raw.rstrip("\r")
+        for value in secrets:
+            line = line.replace(value, REDACTED)
+        tail.append(line)
+        if log is not None:
+            log.write(line + "\n")
+            log.flush()  # the log must survive a SIGKILL of packerpy (review 4.1: 0 bytes)
+        on_line(line)
+
+    return consume
+
+
 def stream(
     command: Sequence[str],
     *,
     on_line: Callable[[str], None],
+    output: Path,
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     log: IO[str] | None = None,
     timeout: float | None = None,
     grace: float = CLEANUP_GRACE_SECONDS,
     redact: Sequence[str] = (),
+    on_start: Callable[[int], None] | None = None,
 ) -> Streamed:
-    """Run in a new process group, feeding each output line to `on_line` (and `log`).
+    """Run in a new session writing to the file `output`, and follow it line by line.
+
+    The child never writes to a pipe of ours: if packerpy dies (even by SIGKILL) the child
+    carries on, and finishes or cleans up by itself, instead of dying of SIGPIPE at its next
+    line with its instance, key pair and security group left running (review 4.1). `output`
+    is created 0600: it holds the child's unredacted output.
 
     Every string in `redact` is replaced by `***` before a line goes anywhere (log, tail,
-    consumer): packer 1.6 prints sensitive variables' values when a script echoes them.
-
+    consumer). `on_start` receives the child's pid (the run record keeps it for the reaper).
     SIGINT/SIGTERM received meanwhile are forwarded to the child's group and the child is
     waited for, so its clean-up finishes before we return. A timeout sends SIGINT the same way.
     """
+    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     try:
-        proc = subprocess.Popen(
-            list(command),
-            cwd=cwd,
-            env=None if env is None else dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            bufsize=1,
-            start_new_session=True,
-        )
-    except (FileNotFoundError, PermissionError):
-        raise ToolMissing(command[0]) from None
-
-    received: list[int] = []
-    timed_out = threading.Event()
-    killer: threading.Timer | None = None
-
-    def signal_group(signum: int) -> None:
-        with suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signum)
-
-    def arm_killer() -> None:
-        nonlocal killer
-        if killer is None:
-            killer = threading.Timer(grace, signal_group, args=(signal.SIGKILL,))
-            killer.daemon = True
-            killer.start()
-
-    def forward(signum: int, _frame: FrameType | None) -> None:
-        received.append(signum)
-        signal_group(signum)
-        arm_killer()
-
-    def on_timeout() -> None:
-        timed_out.set()
-        signal_group(signal.SIGINT)
-        arm_killer()
-
-    previous = _install_handlers(forward)
-    timer = threading.Timer(timeout, on_timeout) if timeout else None
-    if timer is not None:
-        timer.daemon = True
-        timer.start()
-    tail: deque[str] = deque(maxlen=TAIL_LINES)
-    try:
-        assert proc.stdout is not None  # noqa: S101 - set by stdout=PIPE above
-        secrets = [value for value in redact if value]
-        for raw in proc.stdout:
-            line = raw.rstrip("\n")
-            for value in secrets:
-                line = line.replace(value, REDACTED)
-            tail.append(line)
-            if log is not None:
-                log.write(line + "\n")
-            on_line(line)
-        returncode = proc.wait()
-    except BaseException:
-        # A failing consumer must not leave packer (and its cloud resources) running.
-        signal_group(signal.SIGINT)
-        try:
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            signal_group(signal.SIGKILL)
-            proc.wait()
-        raise
+        child = _start(command, stdout=fd, cwd=cwd, env=env)
     finally:
-        if timer is not None:
-            timer.cancel()
-        if killer is not None:
-            killer.cancel()
-        _restore_handlers(previous)
-        if proc.stdout is not None:
-            proc.stdout.close()
+        os.close(fd)
+    canceller = cancel.GroupCanceller(child.pid, grace)
+    tail: deque[str] = deque(maxlen=TAIL_LINES)
+    with canceller.active(timeout):
+        try:
+            if on_start is not None:
+                on_start(child.pid)
+            _follow(child, output, _consumer(on_line, log, redact, tail))
+            returncode = child.wait()
+        except BaseException:
+            # A failing consumer must not leave packer (and its cloud resources) running.
+            canceller.signal_group(signal.SIGINT)
+            try:
+                child.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                canceller.signal_group(signal.SIGKILL)
+                child.wait()
+            raise
     return Streamed(
         command=tuple(command),
         returncode=returncode,
         tail=tuple(tail),
-        signal=received[0] if received else None,
-        timed_out=timed_out.is_set(),
+        signal=canceller.received[0] if canceller.received else None,
+        timed_out=canceller.timed_out.is_set(),
     )
-
-
-_Handler = Callable[[int, FrameType | None], object] | int | None
-
-
-def _install_handlers(handler: Callable[[int, FrameType | None], None]) -> dict[int, _Handler]:
-    if threading.current_thread() is not threading.main_thread():
-        return {}  # only the main thread may set handlers; signals go there anyway
-    previous: dict[int, _Handler] = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        previous[signum] = signal.signal(signum, handler)
-    return previous
-
-
-def _restore_handlers(previous: dict[int, _Handler]) -> None:
-    for signum, handler in previous.items():
-        signal.signal(signum, handler)
 
 
 def spawn_detached(
@@ -215,18 +242,7 @@ def spawn_detached(
 ) -> int:
     """Start a background server that outlives this process; returns its pid."""
     with log_path.open("ab") as log:
-        try:
-            proc = subprocess.Popen(
-                list(command),
-                env=None if env is None else dict(env),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        except (FileNotFoundError, PermissionError):
-            raise ToolMissing(command[0]) from None
-    return proc.pid
+        return _start(command, stdout=log, env=env).pid
 
 
 def is_alive(pid: int) -> bool:

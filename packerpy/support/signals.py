@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
 
@@ -79,3 +80,36 @@ def reporting() -> None:
 def absorbed() -> tuple[int, ...]:
     """The signals absorbed so far in this run (for tests and the run's own report)."""
     return tuple(_run.absorbed)
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM while result.json is written: a second Ctrl-C must not lose it.
+
+    A held signal is handed to the handler that was in place when the block ends, so it still
+    stops the process after the write (or is absorbed once the result is final, see
+    reporting() here). Handlers, not a signal mask: pthread_sigmask blocks only the calling
+    thread, and with worker threads alive (preflight, region pools) the kernel delivers the
+    signal to one of them, whose Python handler then interrupts the main thread mid-write.
+    Python runs handlers in the main thread only, so elsewhere there is nothing to hold.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def hold(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)
+
+    previous = {signum: signal.signal(signum, hold) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    for held in dict.fromkeys(received):
+        handler = previous[signal.Signals(held)]
+        if callable(handler):
+            handler(held, None)
+        elif handler == signal.SIG_DFL:
+            raise KeyboardInterrupt

@@ -8,6 +8,7 @@ PACKERPY_UPDATE_SNAPSHOTS=1 and review the diff: a changed key there is a change
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import os
@@ -19,11 +20,13 @@ from typing import Any
 import pytest
 
 from packerpy import contract, sandbox, scaffold
+from packerpy.aws.operation import Action, Outcome
 from packerpy.bake import pipeline
 from packerpy.cli.app import run
 from packerpy.errors import PackerError
 from packerpy.estate import catalog, queries
 from packerpy.release import publish
+from packerpy.release import reap as reaper
 from packerpy.steps.protocol import StepResult
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -135,6 +138,24 @@ FIXED: dict[str, tuple[Any, str, object]] = {
         ),
     ),
 }
+FIXED["reap"] = (
+    reaper,
+    "reap",
+    reaper.ReapResult(
+        regions=("us-east-1",),
+        plan=(
+            Action("us-east-1", "keep", ("i-0live",), "(run r1@host is running)", mutating=False),
+            Action("us-east-1", "terminate", ("i-0dead",), "and wait until terminated"),
+            Action(
+                "us-east-1", "delete-security-group", ("sg-1", "packer_6b08d455-a"), "(of i-0dead)"
+            ),
+            Action("us-east-1", "delete-key-pair", ("packer_6b08d455-b",), "(of i-0dead)"),
+        ),
+        outcome=Outcome(dry_run=True),
+        calls=4,
+        mutating=(),
+    ),
+)
 BOX = sandbox.Sandbox(
     pid=4242,
     port=5000,
@@ -200,6 +221,7 @@ def both(capsys: pytest.CaptureFixture[str], root: Path, name: str, *argv: str) 
         ("version show", ["version", "show", "web"]),
         ("images list", ["images", "list", "web"]),
         ("outdated", ["outdated"]),
+        ("reap", ["reap"]),
     ],
 )
 def test_commands_needing_aws_or_packer(
@@ -235,6 +257,9 @@ def test_sandbox(
     both(capsys, project, "sandbox start", "sandbox", "start")
     both(capsys, project, "sandbox status", "sandbox", "status")
     both(capsys, project, "sandbox stop", "sandbox", "stop")
+    stale = dataclasses.replace(BOX, running=False, stale="process 4242 is not running")
+    monkeypatch.setattr(sandbox, "stop", lambda *_a, **_k: stale)
+    both(capsys, project, "sandbox stop-stale", "sandbox", "stop")
     monkeypatch.setattr(sandbox, "status", lambda *_a, **_k: None)
     monkeypatch.setattr(sandbox, "stop", lambda *_a, **_k: None)
     both(capsys, project, "sandbox status-none", "sandbox", "status")

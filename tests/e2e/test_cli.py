@@ -196,7 +196,7 @@ def test_broken_template_exit_4(aws: str, project: Path) -> None:
     template = project / "hcl_templates" / "amazon-ebs.pkr.hcl.j2"
     builtin = (resources.builtin("hcl_templates") / "amazon-ebs.pkr.hcl.j2").read_text()
     template.write_text(
-        builtin.replace('"run_tags": expr("var.tags"),', '"run_tagz": expr("var.tags"),')
+        builtin.replace('"run_tags": expr("var.run_tags"),', '"run_tagz": expr("var.run_tags"),')
     )
     done = run_cli("build", "web", cwd=project)
     assert done.returncode == 4

@@ -141,7 +141,7 @@ def test_endpoint_only_when_set(tmp_path: Path) -> None:
     real = rendered(tmp_path / "b")
     for option in ("custom_endpoint_ec2", "skip_credential_validation", "skip_metadata_api_check"):
         assert option not in real.text
-    assert re.search(r"\n  max_retries += 3\n", real.text)
+    assert re.search(r"^  max_retries += 3$", real.text, re.MULTILINE)  # aligned by packer fmt
 
 
 def test_plugin_block_only_from_packer_1_7(tmp_path: Path) -> None:

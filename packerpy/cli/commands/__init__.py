@@ -42,6 +42,9 @@ COMMANDS: dict[str, Entry] = {
     "publish": Entry(
         "publish", "Converge an existing version to the config: copies, shares, tags, deprecation."
     ),
+    "reap": Entry(
+        "reap", "Remove builder instances, key pairs and security groups of runs that died."
+    ),
     "outdated": Entry(
         "versions",
         "Images whose base filter now selects a newer AMI than their latest version was built on.",

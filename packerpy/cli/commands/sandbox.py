@@ -57,6 +57,10 @@ def sandbox_stop(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if box is None:
         output.emit(ctx, as_json, EmptyData(), ["no sandbox was running"])
         return
+    if box.stale is not None:
+        message = f"removed a stale sandbox state file {box.state_file}: {box.stale}"
+        output.emit(ctx, as_json, _data(box), ["nothing was stopped"], messages=[message])
+        return
     output.emit(ctx, as_json, _data(box), [f"sandbox at {box.endpoint_url} stopped"])
 
 

@@ -17,6 +17,10 @@ variable "tags" {
   description = "packerpy's tags and the image's tags"
 }
 
+variable "run_tags" {
+  type = map(string)
+}
+
 variable "ssh_private_key_file" {
   type        = string
   description = "The SSH key file (a path on this machine)"
@@ -79,7 +83,8 @@ source "amazon-ebs" "web" {
   ami_name                              = var.ami_name
   tags                                  = var.tags
   snapshot_tags                         = var.tags
-  run_tags                              = var.tags
+  run_tags                              = var.run_tags
+  run_volume_tags                       = var.run_tags
 
   aws_polling {
     delay_seconds = 30
