@@ -28,6 +28,7 @@ from packerpy.packer.binary import (
     validate_command,
 )
 from packerpy.packer.events import ErrorEvent, Event, RawLine, UiEvent, error_text, parse_line
+from packerpy.packer.redact import Redactor
 from packerpy.support import proc
 
 # Lines of packer's output shown under a failure; the full log is named in the message.
@@ -162,6 +163,7 @@ def build(
     """
     command = build_command(info, template, var_file)
     lines = _BuildLines(on_event)
+    redactor = Redactor((secrets or {}).values())
     with log_path.open("w", encoding="utf-8") as log:
         try:
             done = proc.stream(
@@ -171,13 +173,20 @@ def build(
                 env=environment(extra=secret_environment(secrets or {})),
                 log=log,
                 timeout=timeout,
-                redact=list((secrets or {}).values()),
+                redact=redactor.line,
             )
         except proc.ToolMissing:
             raise PackerMissingError(
                 f"packer: {info.binary} cannot be run; {INSTALL_HINT}"
             ) from None
-    _raise_for(done, lines, command=command, template=template, log_path=log_path, timeout=timeout)
+    try:
+        _raise_for(
+            done, lines, command=command, template=template, log_path=log_path, timeout=timeout
+        )
+    except PackerError as exc:
+        # Messages and tails come from redacted lines; joining lines (one_line) can rebuild a
+        # multi-line value's collapsed form, so the error is redacted once more as a whole.
+        raise redactor.error(exc) from None
 
 
 def _raise_for(

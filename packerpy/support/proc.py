@@ -22,7 +22,6 @@ from types import FrameType
 from typing import IO
 
 TAIL_LINES = 20
-REDACTED = "***"
 # After a forwarded signal, packer needs a moment to terminate the instance and delete the
 # temporary key pair and security group; past this we stop waiting and kill the group.
 CLEANUP_GRACE_SECONDS = 120.0
@@ -97,12 +96,12 @@ def stream(
     log: IO[str] | None = None,
     timeout: float | None = None,
     grace: float = CLEANUP_GRACE_SECONDS,
-    redact: Sequence[str] = (),
+    redact: Callable[[str], str] | None = None,
 ) -> Streamed:
     """Run in a new process group, feeding each output line to `on_line` (and `log`).
 
-    Every string in `redact` is replaced by `***` before a line goes anywhere (log, tail,
-    consumer): packer 1.6 prints sensitive variables' values when a script echoes them.
+    `redact` rewrites each line before it goes anywhere (log, tail, consumer): packer prints
+    sensitive variables' values when a script echoes them (packer/redact.py).
 
     SIGINT/SIGTERM received meanwhile are forwarded to the child's group and the child is
     waited for, so its clean-up finishes before we return. A timeout sends SIGINT the same way.
@@ -157,11 +156,10 @@ def stream(
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     try:
         assert proc.stdout is not None  # noqa: S101 - set by stdout=PIPE above
-        secrets = [value for value in redact if value]
         for raw in proc.stdout:
             line = raw.rstrip("\n")
-            for value in secrets:
-                line = line.replace(value, REDACTED)
+            if redact is not None:
+                line = redact(line)
             tail.append(line)
             if log is not None:
                 log.write(line + "\n")
