@@ -7,16 +7,18 @@ ui.go @v1.7.0:196-197, @v1.11.2:235-236). So packerpy redacts on every packer ve
 A value is printed in many more forms than itself (reliability review 3.1-3.3), and `Redactor`
 looks for all of them:
 - packer's machine-readable escaping: `,` -> `%!(PACKER_COMMA)`, newline -> `\\n`, CR -> `\\r`;
-- each line of a multi-line value (a script prints it line by line), and the value with its
-  whitespace collapsed (an unquoted `echo $X` joins the lines and runs of spaces with one space);
+- each line of a multi-line value (a script prints it line by line), the value with its
+  whitespace collapsed (an unquoted `echo $X` joins the lines and runs of spaces with one space),
+  and each of its words (`set -x` quotes an unquoted $X word by word);
 - its trimmed form (`echo $X` drops leading and trailing whitespace);
 - POSIX shell quoting: shlex.quote and packer's shell-local `'"'"'` style, bash xtrace's `'\\''`
-  style, and backslash escaping (`printf %q`);
+  style, and bash `printf %q`'s backslash and `$'...'` forms (checked against bash 5.2);
 - JSON string escaping (ensure_ascii on and off);
 - a non-UTF-8 value as packerpy decodes it (`errors="replace"`) and each valid run of it.
-A part (a line, a trimmed or valid run) shorter than MIN_SECRET_LENGTH is not redacted on its
-own: a two-character line such as `}` would match everywhere and wreck the log (review 3.4: `a`
-made 621 replacements and changed the exit code), and such a fragment is not the secret.
+A part (a line, a word, a trimmed or valid run) shorter than MIN_SECRET_LENGTH is not redacted
+on its own: a short line such as `}` or `-----` would match everywhere and wreck the log (review
+3.4: the secret `a` made 621 replacements and turned exit 6 into 4). The price: such a fragment,
+printed alone, shows; the whole value and its forms never do.
 
 Redaction replaces the union of every occurrence of every form by `***`, so overlapping secrets
 and forms never leave a piece behind (review 3.3: `***-SUFFIXPART`), and repeats until no form is
@@ -37,8 +39,12 @@ from packerpy.packer.events import unescape
 MIN_SECRET_LENGTH = 8
 REDACTED = "***"
 _COMMA = "%!(PACKER_COMMA)"
-# Characters `printf %q` (bash) leaves unescaped.
-_SHELL_SAFE = re.compile(r"[^\w@%+=:,./-]", re.ASCII)
+# What bash 5.2's `printf %q` backslash-escapes in a printable value (measured over all of
+# ASCII); `#` and `~` only lead, which a substring match covers anyway.
+_SHELL_SPECIAL = re.compile(r"[!\"$&()*,;<>?\[\\\]^`{|}' \t]")
+# bash's $'...' quoting (`printf %q` of a value with a control character, e.g. a newline).
+_ANSI_C = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_ANSI_C |= {"\v": "\\v", "\x1b": "\\E", "\\": "\\\\", "'": "\\'"}
 
 
 class ShortSecretError(ValueError):
@@ -63,6 +69,8 @@ def _parts(value: str) -> Iterator[str]:
     for line in value.splitlines():
         yield line
         yield line.strip()
+    # An unquoted $X is split into words, which `set -x` then quotes one by one.
+    yield from value.split()
     raw = value.encode("utf-8", "surrogateescape")  # os.environ decodes bytes this way
     decoded = raw.decode("utf-8", "replace")
     if decoded != value:
@@ -78,9 +86,18 @@ def _encodings(part: str) -> Iterator[str]:
     yield part
     yield part.replace("'", "'\"'\"'")  # shlex.quote and packer shell-local, quotes aside
     yield part.replace("'", "'\\''")  # bash xtrace (`set -x`)
-    yield _SHELL_SAFE.sub(lambda m: "\\" + m.group(0), part)  # printf %q
+    yield _SHELL_SPECIAL.sub(lambda m: "\\" + m.group(0), part)  # printf %q
+    yield "".join(_ansi_c(char) for char in part)  # printf %q, $'...' form
     yield json.dumps(part)[1:-1]
     yield json.dumps(part, ensure_ascii=False)[1:-1]
+
+
+def _ansi_c(char: str) -> str:
+    if char in _ANSI_C:
+        return _ANSI_C[char]
+    if char.isprintable():
+        return char
+    return "".join(f"\\{byte:03o}" for byte in char.encode("utf-8", "surrogateescape"))
 
 
 def forms(value: str) -> frozenset[str]:

@@ -7,7 +7,10 @@ Each test feeds the form as packer 1.6 actually wrote it (the review's reproduct
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -114,6 +117,36 @@ def test_r3_3_shell_quoted_and_json_forms(printed: str) -> None:
     out = Redactor(["it's-0e2b2c493db7\"q"]).text(printed)
     assert "0e2b2c493db7" not in out
     assert "***" in out
+
+
+# What bash itself prints (not what we think it prints): printf %q, set -x, echo, quoted or not.
+BASH_PRINTS = 'printf "%q\\n" "$X"; set -x; true "$X"; echo $X; echo "$X"'
+# (value, a piece of it that must not survive); words shorter than 8 (`az09'`) may.
+BASH_VALUES = [
+    ('  pp-aaaa1111,it\'s "q"\nl2-bbbb2222  ', "aaaa1111"),
+    ('  pp-aaaa1111,it\'s "q"\nl2-bbbb2222  ', "bbbb2222"),
+    ("tab\there\x01\u00e9-abcdefg", "abcdefg"),
+    ("!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~ az09'", "()*+,-./:;<=>?@["),
+    ("esc\x1bape-abcd\\n", "ape-abcd"),
+]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+@pytest.mark.parametrize(("value", "piece"), BASH_VALUES)
+def test_r3_3_every_form_bash_prints(value: str, piece: str) -> None:
+    done = subprocess.run(
+        ["bash", "-c", BASH_PRINTS],
+        env={**os.environ, "X": value, "LC_ALL": "C.UTF-8"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    printed = done.stdout + done.stderr
+    assert printed.count(piece) >= 5  # printf, true, echo twice (and echo's output)
+    redactor = Redactor([value])
+    out = "\n".join(redactor.text(line) for line in printed.splitlines())
+    assert piece not in out, out
+    assert out.count("***") >= 5
 
 
 def test_r3_3_overlapping_secrets_leave_no_piece() -> None:
