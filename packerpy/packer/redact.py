@@ -38,6 +38,7 @@ from packerpy.packer.events import unescape
 # Shorter secrets are refused (bake/plan.py read_secrets), and shorter parts are left alone.
 MIN_SECRET_LENGTH = 8
 REDACTED = "***"
+PACKER_MASK = "<sensitive>"
 _COMMA = "%!(PACKER_COMMA)"
 # What bash 5.2's `printf %q` backslash-escapes in a printable value (measured over all of
 # ASCII); `#` and `~` only lead, which a substring match covers anyway.
@@ -137,8 +138,13 @@ class Redactor:
             raise ShortSecretError(
                 f"{len(short)} secret value(s) shorter than {MIN_SECRET_LENGTH} characters"
             )
+        found = {f for v in values for f in forms(v)}
+        # packer's own log filter (PACKER_LOG=1) replaces each sensitive value by <sensitive>
+        # in map order, so a value containing another is logged half-masked:
+        # B_TOKEN='<sensitive>-SUFFIXa7896bd1d337' (packer 1.6.6, measured).
+        found |= {f.replace(v, PACKER_MASK) for f in found for v in values if v in f and v != f}
         # Longest first: the quick `in` test below stops at the first (usually longest) hit.
-        self._forms = sorted({f for v in values for f in forms(v)}, key=len, reverse=True)
+        self._forms = sorted(found, key=len, reverse=True)
         self._bytes = [f.encode("utf-8", "surrogateescape") for f in self._forms]
 
     def __bool__(self) -> bool:

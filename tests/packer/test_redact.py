@@ -157,6 +157,13 @@ def test_r3_3_overlapping_secrets_leave_no_piece() -> None:
     assert redactor.text("<abcdefgh12345678>") == "<***>"
 
 
+def test_r3_3_overlap_half_masked_by_packers_own_log_filter() -> None:
+    # PACKER_LOG=1: packer's filter masked A inside B first (packer 1.6.6, measured e2e).
+    redactor = Redactor(["ov-x1234", "ov-x1234-SUFFIXa7896bd1d337"])
+    line = "plugin: starting local command: /bin/sh -c B_TOKEN='<sensitive>-SUFFIXa7896bd1d337'"
+    assert redactor.text(line) == "plugin: starting local command: /bin/sh -c B_TOKEN='***'"
+
+
 def test_r3_3_regex_metacharacters_are_literal() -> None:
     secret = r"p.*s+[x](y)?$^|\end"
     assert Redactor([secret]).text(f"is {secret}; not pxxsss") == "is ***; not pxxsss"
