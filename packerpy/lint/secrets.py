@@ -19,15 +19,20 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from detect_secrets.core import scan as ds_scan
 from detect_secrets.settings import default_settings
+from detect_secrets.transformers import get_transformed_file
 
 from packerpy.config import Project
 from packerpy.errors import ConfigError
 from packerpy.lint.model import Finding, finding, relative
 from packerpy.render import jinja as render
 from packerpy.support import proc
+
+if TYPE_CHECKING:
+    from detect_secrets.types import NamedIO
 
 BASELINE = ".secrets.baseline"
 VAR_FILE_SUFFIXES = (".pkrvars.hcl", ".pkrvars.json")
@@ -112,13 +117,23 @@ def detect(path: Path) -> set[Detection]:
         except (OSError, UnicodeDecodeError):
             return found  # unreadable or binary: scan_file skips those as well
         # scan_file reads an INI-like file (packerpy.toml) through a config parser that drops
-        # comment lines; the same per-line scan over the file as written sees those too.
+        # comment lines; the same per-line scan over the file as written sees those too. Any
+        # other file scan_file already read as written: a second pass would only double the
+        # time (the line plugins take ~1 ms a line, measured).
+        if not _transformed(path):
+            return found
         numbered = list(enumerate(lines, start=1))
         found.update(
             (s.line_number, s.type, s.secret_hash)
             for s in ds_scan._process_line_based_plugins(numbered, str(path))
         )
     return found
+
+
+def _transformed(path: Path) -> bool:
+    """Whether detect-secrets' first pass reads `path` through a parser, not line by line."""
+    with path.open(encoding="utf-8") as handle:
+        return bool(get_transformed_file(cast("NamedIO", handle)))
 
 
 def load_baseline(project: Project) -> dict[str, frozenset[str]]:
