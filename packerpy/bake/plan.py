@@ -23,6 +23,7 @@ from packerpy.errors import ConfigError, PolicyError, VersionExistsError
 from packerpy.estate import catalog
 from packerpy.estate.base_ami import BaseAmi, resolve_base
 from packerpy.packer.binary import PackerInfo
+from packerpy.packer.redact import MIN_SECRET_LENGTH, too_short
 from packerpy.render import jinja as render
 from packerpy.steps.protocol import BuiltImage
 
@@ -121,6 +122,14 @@ def read_secrets(project: Project, name: str, environ: Mapping[str, str] | None)
             raise ConfigError(
                 f"{project.label}: images.{name}.secrets[{index}]: environment variable "
                 f"{secret!r} is not set (secrets are read from the environment, never from files)"
+            )
+        if too_short(env[secret]):
+            # Every occurrence of a short value is redacted, timestamps and words included:
+            # `a` made packer.log unreadable and turned exit 6 into 4 (reliability review 3.4).
+            raise ConfigError(
+                f"{project.label}: images.{name}.secrets[{index}]: environment variable "
+                f"{secret!r} is shorter than {MIN_SECRET_LENGTH} characters (surrounding "
+                "whitespace aside): too short to redact from packer's output"
             )
         values[secret.lower()] = env[secret]
     return values

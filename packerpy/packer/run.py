@@ -30,6 +30,7 @@ from packerpy.packer.binary import (
     validate_command,
 )
 from packerpy.packer.events import ErrorEvent, Event, RawLine, UiEvent, error_text, parse_line
+from packerpy.packer.redact import Redactor
 from packerpy.support import proc
 
 # Lines of packer's output shown under a failure; the full log is named in the message.
@@ -186,6 +187,7 @@ def build(  # noqa: PLR0913 - keyword-only, each an independent input of one pac
         grace = proc.cleanup_grace(os.environ)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    redactor = Redactor((secrets or {}).values())
     with log_path.open("w", encoding="utf-8") as log:
         try:
             done = proc.stream(
@@ -197,7 +199,7 @@ def build(  # noqa: PLR0913 - keyword-only, each an independent input of one pac
                 log=log,
                 timeout=timeout,
                 grace=grace,
-                redact=list((secrets or {}).values()),
+                redact=redactor.line,
                 on_start=on_start,
             )
         except proc.ToolMissing:
@@ -208,7 +210,14 @@ def build(  # noqa: PLR0913 - keyword-only, each an independent input of one pac
             # stream() returns or raises only once packer has exited and its lines are in
             # log_path, redacted; only a packerpy killed outright leaves the raw log behind.
             raw.unlink(missing_ok=True)
-    _raise_for(done, lines, command=command, template=template, log_path=log_path, timeout=timeout)
+    try:
+        _raise_for(
+            done, lines, command=command, template=template, log_path=log_path, timeout=timeout
+        )
+    except PackerError as exc:
+        # Messages and tails come from redacted lines; joining lines (one_line) can rebuild a
+        # multi-line value's collapsed form, so the error is redacted once more as a whole.
+        raise redactor.error(exc) from None
 
 
 def raw_log_path(log_path: Path) -> Path:

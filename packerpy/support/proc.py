@@ -23,7 +23,6 @@ from typing import IO
 from packerpy.support import cancel
 
 TAIL_LINES = 20
-REDACTED = "***"
 # After a forwarded signal packer terminates the instance and waits for it with the AWS SDK's
 # default waiter (InstanceTerminated: 40 polls x 15 s = 10 min, step_run_source_instance.go),
 # then deletes the security group (5 tries x 5 s) and the key pair; a cancel during CreateImage
@@ -164,14 +163,15 @@ def _follow(child: subprocess.Popen[bytes], path: Path, consume: Callable[[str],
 
 
 def _consumer(
-    on_line: Callable[[str], None], log: IO[str] | None, redact: Sequence[str], tail: deque[str]
+    on_line: Callable[[str], None],
+    log: IO[str] | None,
+    redact: Callable[[str], str] | None,
+    tail: deque[str],
 ) -> Callable[[str], None]:
-    secrets = [value for value in redact if value]
-
     def consume(raw: str) -> None:
         line = raw.rstrip("\r")
-        for value in secrets:
-            line = line.replace(value, REDACTED)
+        if redact is not None:
+            line = redact(line)
         tail.append(line)
         if log is not None:
             log.write(line + "\n")
@@ -191,7 +191,7 @@ def stream(
     log: IO[str] | None = None,
     timeout: float | None = None,
     grace: float = CLEANUP_GRACE_SECONDS,
-    redact: Sequence[str] = (),
+    redact: Callable[[str], str] | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> Streamed:
     """Run in a new session writing to the file `output`, and follow it line by line.
@@ -201,8 +201,9 @@ def stream(
     line with its instance, key pair and security group left running (review 4.1). `output`
     is created 0600: it holds the child's unredacted output.
 
-    Every string in `redact` is replaced by `***` before a line goes anywhere (log, tail,
-    consumer). `on_start` receives the child's pid (the run record keeps it for the reaper).
+    `redact` rewrites each line before it goes anywhere (log, tail, consumer): packer prints
+    sensitive variables' values when a script echoes them (packer/redact.py). `on_start`
+    receives the child's pid (the run record keeps it for the reaper).
     SIGINT/SIGTERM received meanwhile are forwarded to the child's group and the child is
     waited for, so its clean-up finishes before we return. A timeout sends SIGINT the same way.
     """

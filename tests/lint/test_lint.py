@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -88,7 +90,11 @@ def assert_no_secret(result: LintResult) -> None:
 def test_the_clean_project_has_no_findings(root: Path) -> None:
     result = run(root)
     assert result.findings == ()
-    assert result.scanned == ("hcl_templates/README.md", "packerpy.toml")
+    assert result.scanned == (
+        "hcl_templates/README.md",
+        "packerpy.toml",
+        "provisioners/README.md",
+    )
     assert (result.errors, result.warnings) == (0, 0)
 
 
@@ -206,6 +212,72 @@ def test_a_malformed_baseline_is_a_config_error(root: Path) -> None:
 def test_an_allowlist_pragma_is_honoured(root: Path) -> None:
     (root / "a.pkrvars.hcl").write_text(f'password = "{PASSWORD}"  # pragma: allowlist secret\n')
     assert run(root).findings == ()
+
+
+# Class 9: the repository is scanned, not only what the config references.
+LEAKY = f"#!/bin/sh\n# unused\nexport AWS_ACCESS_KEY_ID={AWS_KEY}\n"
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+def plant_everywhere(root: Path) -> None:
+    """The key in an unreferenced script, in every skipped dir, and in a binary file."""
+    (root / "provisioners" / "leaky.sh").write_text(LEAKY)
+    for skipped in (".packerpy", ".venv", "build", "runs"):
+        (root / skipped).mkdir(exist_ok=True)
+        (root / skipped / "leaky.sh").write_text(LEAKY)
+    (root / "blob.bin").write_bytes(b"\0\1" + LEAKY.encode())
+    edit(root, '[project]\nname = "web"\n', '[project]\nname = "web"\nruns_dir = "runs"\n')
+
+
+def test_r9_unreferenced_script_secret_found(root: Path) -> None:
+    plant_everywhere(root)
+    result = run(root)
+    assert rules(result) == [("PPS001", "provisioners/leaky.sh", 3)]
+    assert "AWS Access Key" in result.findings[0].message
+    # Skipped: packerpy's state, environments, build output, the runs dir, binary files.
+    assert not any(s.startswith((".packerpy", ".venv", "build", "runs")) for s in result.scanned)
+    assert "blob.bin" not in result.scanned
+    assert_no_secret(result)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_r9_in_git_every_listed_file_is_scanned_and_ignored_ones_are_not(root: Path) -> None:
+    plant_everywhere(root)
+    git(root, "init", "-q")
+    (root / ".gitignore").write_text("ignored/\n")
+    (root / "ignored").mkdir()
+    (root / "ignored" / "leaky.sh").write_text(LEAKY)  # not committed: not scanned
+    (root / "tracked").mkdir()
+    (root / "tracked" / "leaky.sh").write_text(LEAKY)
+    git(root, "add", "tracked/leaky.sh")
+    git(root, "add", "-f", "build/leaky.sh")  # tracked in a skipped dir: committed, so scanned
+    git(root, "commit", "-q", "-m", "x")
+    # provisioners/leaky.sh stays untracked but not ignored: the next `git add .` takes it.
+    result = run(root)
+    assert rules(result) == [
+        ("PPS001", "build/leaky.sh", 3),
+        ("PPS001", "provisioners/leaky.sh", 3),
+        ("PPS001", "tracked/leaky.sh", 3),
+    ]
+    assert not any(s.startswith((".packerpy", ".venv", "runs", "ignored")) for s in result.scanned)
+    assert "blob.bin" not in result.scanned
+
+
+def test_r9_the_baseline_still_allows_a_reviewed_unreferenced_file(root: Path) -> None:
+    (root / "provisioners" / "leaky.sh").write_text(LEAKY)
+    write_baseline(root, "provisioners/leaky.sh")
+    result = run(root)
+    assert result.findings == ()
+    assert ".secrets.baseline" not in result.scanned  # its hashes are no secrets
+    assert "provisioners/leaky.sh" in result.scanned
 
 
 # Policy rules: each fails, and passes on the clean project.

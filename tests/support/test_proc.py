@@ -174,7 +174,7 @@ def test_stream_redacts_and_keeps_the_raw_output_private(tmp_path: Path) -> None
             on_line=lines.append,
             output=tmp_path / "raw",
             log=log,
-            redact=["hunter22"],
+            redact=lambda line: line.replace("hunter22", "***"),
             on_start=started.append,
         )
     assert lines == ["pw=***", "end"]  # a last line without a newline is not lost
