@@ -80,6 +80,9 @@ class Share(_Frozen):
     ou_arns: tuple[OuArn, ...] = ()
     # Launch permission for everyone (Group=all); refused unless the image sets allow_public.
     public: bool = False
+    # Create KMS grants so the accounts may use each region's key of an encrypted AMI (without
+    # it the share step only reports what is missing); organizations and OUs need key policy.
+    grant_kms: bool = False
 
 
 class Communicator(_Frozen):
