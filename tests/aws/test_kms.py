@@ -18,7 +18,8 @@ from packerpy.aws import key_policy
 from packerpy.errors import ConfigError
 from packerpy.steps.protocol import BuiltImage, StepResult
 from packerpy.steps.share import ShareStep
-from tests.steps.amis import context, image_config, make_ami
+from tests.helpers import make_ami
+from tests.steps.amis import context, image_config
 
 A, B = "111122223333", "444455556666"
 ORG = "arn:aws:organizations::999988887777:organization/o-abc123def4"
@@ -39,7 +40,7 @@ def key(aws: str) -> str:
 
 @pytest.fixture
 def ami(aws: str) -> str:
-    return make_ami(aws, "us-east-1")[0]
+    return make_ami(aws, "us-east-1")
 
 
 def built(ami: str, key: str = "alias/ami", **share: Any) -> BuiltImage:
