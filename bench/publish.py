@@ -165,6 +165,11 @@ def check_end_state(endpoint: str, name: str, amis: dict[str, str]) -> None:
 def main() -> list[tuple[str, str]]:
     with local_aws() as endpoint:
         reset(endpoint)
+        # The share step reads each region's key of an encrypted AMI: it must exist.
+        for region in REGIONS:
+            kms = boto3.client("kms", region_name=region, endpoint_url=endpoint)
+            key = kms.create_key()["KeyMetadata"]["KeyId"]
+            kms.create_alias(AliasName=KMS_KEY, TargetKeyId=key)
         root = project()
         scaffold = (root / "packerpy.toml").read_text()
         write_config(root, scaffold, REGIONS[:1], deprecate=False)

@@ -22,6 +22,7 @@ from packerpy.bake import execute, orphans, plan
 from packerpy.config import Project, image_regions
 from packerpy.contract import BuildData
 from packerpy.errors import PackerTemplateError
+from packerpy.estate import regions
 from packerpy.packer import binary as packer
 from packerpy.packer.events import Event
 from packerpy.render import jinja as render
@@ -159,6 +160,12 @@ def validate(project: Project, settings: AwsSettings, only: str | None = None) -
     """Config, then each image's rendered template: python-hcl2, packer fmt -check, validate."""
     info = packer.detect()
     names = [only] if only else sorted(project.config.images)
+    # Opt-in regions the account has not enabled: one DescribeRegions, or a note when offline.
+    wanted = {
+        f"{project.label}: images.{n}.regions": image_regions(project.image(n), settings.region)
+        for n in names
+    }
+    opt_in = regions.validate_check(AwsClients(settings), wanted)
     checked = []
     for name in names:
         image = project.image(name)
@@ -170,7 +177,7 @@ def validate(project: Project, settings: AwsSettings, only: str | None = None) -
             ImageCheck(
                 image=name,
                 source=str(rendered.template),
-                checks=("config", "render", "python-hcl2", "packer fmt", "packer validate"),
+                checks=("config", "render", "python-hcl2", "packer fmt", "packer validate", opt_in),
             )
         )
     return ValidateResult(

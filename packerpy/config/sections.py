@@ -134,6 +134,9 @@ class Share(_Frozen):
     # Also grant the accounts create-volume permission on the snapshots (snapshot_users). Not
     # needed to launch a shared AMI, and it lets them copy the raw disks: opt in.
     snapshots: StrictBool = False
+    # Create KMS grants so the accounts may use each region's key of an encrypted AMI (without
+    # it the share step only reports what is missing); organizations and OUs need key policy.
+    grant_kms: StrictBool = False
 
     @model_validator(mode="after")
     def _quota(self) -> Share:

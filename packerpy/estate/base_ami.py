@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from packerpy.aws.clients import AwsClients, translated
+from packerpy.aws.pages import IMAGES_PAGE, items
 from packerpy.config import ImageConfig
 from packerpy.errors import AwsError
 
@@ -34,11 +35,14 @@ def resolve_base(aws: AwsClients, name: str, image: ImageConfig, region: str) ->
             {"Name": "state", "Values": ["available"]},
         ]
         with translated("resolve the base AMI filter", region):
-            pages = ec2.get_paginator("describe_images").paginate(
+            found = items(
+                ec2,
+                "describe_images",
+                "Images",
+                IMAGES_PAGE,
                 Owners=list(base.filter.owners),
-                Filters=filters,  # type: ignore[arg-type]
+                Filters=filters,
             )
-            found = [img for page in pages for img in page["Images"]]
         what = f"name {base.filter.name!r} owned by {', '.join(base.filter.owners)}"
         if len(found) > 1 and not base.filter.most_recent:
             raise AwsError(

@@ -12,6 +12,7 @@ from typing import Any
 
 from packerpy import versions
 from packerpy.aws.clients import AwsClients, translated
+from packerpy.aws.pages import IMAGES_PAGE, items
 from packerpy.naming import (
     BASE_AMI_TAG,
     FINGERPRINT_TAG,
@@ -58,13 +59,15 @@ def _tags(resource: Mapping[str, Any]) -> dict[str, str]:
 
 def _images_in(aws: AwsClients, region: str, image: str) -> list[dict[str, Any]]:
     ec2 = aws.ec2(region)
-    found: list[dict[str, Any]] = []
     with translated(f"list images of {image!r}", region):
-        pages = ec2.get_paginator("describe_images").paginate(
-            Owners=["self"], Filters=[{"Name": f"tag:{IMAGE_TAG}", "Values": [image]}]
+        found: list[dict[str, Any]] = items(
+            ec2,
+            "describe_images",
+            "Images",
+            IMAGES_PAGE,
+            Owners=["self"],
+            Filters=[{"Name": f"tag:{IMAGE_TAG}", "Values": [image]}],
         )
-        for page in pages:
-            found.extend(page["Images"])  # type: ignore[arg-type]
     return found
 
 

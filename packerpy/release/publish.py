@@ -15,6 +15,7 @@ from packerpy.aws.settings import AwsSettings
 from packerpy.config import Project, image_regions
 from packerpy.errors import PackerpyError
 from packerpy.estate import catalog
+from packerpy.estate import regions as opt_in
 from packerpy.steps import protocol as steps
 from packerpy.steps import registry
 
@@ -53,6 +54,8 @@ def publish(
     planned = registry.resolve(image.steps, where=f"{project.label}: images.{name}.steps")
     regions = image_regions(image, settings.region)
     aws = AwsClients(settings)
+    # Before any copy: a region the account has not enabled fails every call there.
+    opt_in.check_enabled(aws, regions, where=f"{project.label}: images.{name}.regions")
     found = _published(aws, name, version, regions)
     built = steps.BuiltImage(
         image=name,

@@ -1,10 +1,18 @@
-"""Sandbox-only moto extension: EC2 EnableImageDeprecation / DisableImageDeprecation.
+"""Sandbox-only moto extension: what moto 5.2.5 lacks and packerpy relies on.
 
-It exists only because moto (written against moto 5.2.5) answers both operations with
-"not implemented" and never reports an AMI's `DeprecationTime`. Only the sandbox server
-process (`packerpy.sandbox.server`) installs it; production code never imports it.
+- EC2 EnableImageDeprecation / DisableImageDeprecation: moto answers both with "not
+  implemented" and never reports an AMI's `DeprecationTime`.
+- DescribeImages `MaxResults` / `NextToken`: moto ignores them and answers in one page, so a
+  caller that reads only the first page would pass every test.
+- DescribeRegions without `AllRegions`: moto lists every region, also those not enabled for
+  the account; AWS lists only enabled ones (OptInStatus opt-in-not-required or opted-in).
+  moto already reports `OptInStatus` (not-opted-in for regions launched after March 2019).
+- KMS DescribeKey of an AWS managed key (`alias/aws/ebs`): moto makes the key on first use
+  and reports `KeyManager` CUSTOMER; AWS reports AWS, and refuses to share AMIs encrypted with it.
+Only the sandbox server process (`packerpy.sandbox.server`) installs it; production code never
+imports it.
 
-What it does, following the EC2 API reference:
+Deprecation, following the EC2 API reference:
 - EnableImageDeprecation(ImageId, DeprecateAt) stores DeprecateAt on the AMI, seconds rounded
   to the nearest minute ("If you specify a value for seconds, Amazon EC2 rounds the seconds to
   the nearest minute"), formatted as AWS shows it: `YYYY-MM-DDTHH:MM:00.000Z`; returns true.
@@ -25,12 +33,16 @@ from datetime import UTC, datetime, timedelta
 from moto.core.responses import ActionResult
 from moto.ec2.exceptions import (
     InvalidAMIIdError,
+    InvalidNextToken,
+    InvalidParameterCombination,
     InvalidParameterValueError,
     MissingParameterError,
     UnvailableAMIIdError,
 )
 from moto.ec2.models.amis import Ami
 from moto.ec2.responses.amis import AmisResponse
+from moto.ec2.responses.availability_zones_and_regions import AvailabilityZonesAndRegions
+from moto.kms.models import KmsBackend
 
 WRITTEN_FOR_MOTO = "5.2.5"
 # The attribute moto's response serializer maps to the Image shape's `DeprecationTime`.
@@ -83,9 +95,76 @@ def disable_image_deprecation(self: AmisResponse) -> ActionResult:
     return ActionResult({"Return": True})
 
 
+# DescribeImages' MaxResults range (EC2 API reference: "You can specify a value between 5 and
+# 1000").
+MIN_PAGE, MAX_PAGE = 5, 1000
+
+
+def paged_describe_images(self: AmisResponse) -> ActionResult:
+    """DescribeImages that honours MaxResults / NextToken, as EC2 does.
+
+    Pages follow ImageId order, so a token (the offset of the next image) stays valid while
+    nothing is registered or deregistered in between. MaxResults with ImageIds is refused
+    with InvalidParameterCombination, as EC2 refuses it.
+    """
+    max_results = self._get_int_param("MaxResults")
+    token = self._get_param("NextToken")
+    if max_results is None and token is None:
+        return _MOTO_DESCRIBE_IMAGES(self)
+    if self._get_param("ImageIds", []):
+        raise InvalidParameterCombination(
+            "The parameter imageIdsSet cannot be used with maxResults"
+        )
+    size = MAX_PAGE if max_results is None else max_results
+    if not MIN_PAGE <= size <= MAX_PAGE:
+        raise InvalidParameterValueError(str(max_results))
+    start = _offset(token)
+    everything: ActionResult = _MOTO_DESCRIBE_IMAGES(self)
+    images = sorted(everything.result["Images"], key=lambda ami: ami.id)  # type: ignore[index]
+    result: dict[str, object] = {"Images": images[start : start + size]}
+    if start + size < len(images):
+        result["NextToken"] = f"offset-{start + size}"
+    return ActionResult(result)
+
+
+def _offset(token: str | None) -> int:
+    if token is None:
+        return 0
+    prefix, _, number = token.partition("-")
+    if prefix != "offset" or not number.isdigit():
+        raise InvalidNextToken(token)
+    return int(number)
+
+
+def enabled_describe_regions(self: AvailabilityZonesAndRegions) -> ActionResult:
+    """DescribeRegions: without AllRegions, only the regions enabled for the account (as AWS)."""
+    everything: ActionResult = _MOTO_DESCRIBE_REGIONS(self)
+    if str(self._get_param("AllRegions", "false")).lower() == "true":
+        return everything
+    regions = everything.result["Regions"]  # type: ignore[index]
+    return ActionResult({"Regions": [r for r in regions if r.opt_in_status != "not-opted-in"]})
+
+
+def aws_managed_default_key(self: KmsBackend, alias_name: str) -> str | None:
+    """The key behind a reserved `alias/aws/...` alias, made on first use as moto does, but
+    managed by AWS (`KeyManager` AWS), as DescribeKey reports it in AWS."""
+    key_id: str | None = _MOTO_DEFAULT_KEYS(self, alias_name)
+    if key_id is not None:
+        self.keys[key_id].key_manager = "AWS"
+    return key_id
+
+
+_MOTO_DESCRIBE_IMAGES = AmisResponse.describe_images
+_MOTO_DESCRIBE_REGIONS = AvailabilityZonesAndRegions.describe_regions
+_MOTO_DEFAULT_KEYS = KmsBackend._generate_default_keys
+
+
 def install() -> None:
-    """Add the two operations to moto's EC2 AMI responses (idempotent; this process only)."""
+    """Add the operations to moto's EC2 responses (idempotent; this process only)."""
     # moto dispatches an EC2 Action to the response method of the same snake_case name, looked
     # up on the class per request, so adding methods to AmisResponse is all it takes.
     AmisResponse.enable_image_deprecation = enable_image_deprecation  # type: ignore[attr-defined]
     AmisResponse.disable_image_deprecation = disable_image_deprecation  # type: ignore[attr-defined]
+    AmisResponse.describe_images = paged_describe_images  # type: ignore[method-assign]
+    AvailabilityZonesAndRegions.describe_regions = enabled_describe_regions  # type: ignore[method-assign]
+    KmsBackend._generate_default_keys = aws_managed_default_key  # type: ignore[method-assign]

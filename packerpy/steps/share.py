@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from packerpy.aws import kms
 from packerpy.aws.clients import translated
 from packerpy.aws.images import snapshot_ids
 from packerpy.aws.operation import Action
@@ -47,7 +48,7 @@ class ShareStep:
             actions = _launch(ctx, region, ami, want)
             for snapshot in snapshot_ids(ctx.images.get(region, ami)):
                 actions += _volumes(ctx, region, snapshot, accounts)
-            return actions
+            return actions + _key_access(ctx, region)
 
         planned = per_region(list(ctx.built.amis), plan_region)
         return StepPlan(tuple(a for region_actions in planned for a in region_actions))
@@ -55,6 +56,18 @@ class ShareStep:
     def run(self, ctx: StepContext) -> StepResult:
         # `changed` comes from the mutating actions done, not from any action's wording.
         return converge(self.name, ctx, self.plan(ctx))
+
+
+def _key_access(ctx: StepContext, region: str) -> list[Action]:
+    """May the principals use the region's key of an encrypted AMI? (aws/kms.py: findings, and
+    grants for accounts with share.grant_kms)."""
+    config, image = ctx.built.config, ctx.built.image
+    key = config.kms_key_ids.get(region) if config.encrypt else None
+    if key is None or not (config.share.accounts or config.share.org_arns or config.share.ou_arns):
+        return []
+    where = f"images.{image}.kms_key_ids.{region}"
+    state = kms.read_key(ctx.aws, region, key, where=where)
+    return kms.plan_key(ctx.aws, state, image, config.share, prune=ctx.prune)
 
 
 def _launch(ctx: StepContext, region: str, ami: str, want: set[tuple[str, str]]) -> list[Action]:

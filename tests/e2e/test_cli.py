@@ -58,7 +58,7 @@ def test_init_validate_build_creates_a_tagged_ami(aws: str, project: Path) -> No
     assert validated.returncode == 0, validated.stderr
     assert validated.stdout.splitlines() == [
         f"packerpy.toml: config ok (packer {info.version_text})",
-        "web: template ok (render, python-hcl2, packer fmt, packer validate)",
+        "web: template ok (render, python-hcl2, packer fmt, packer validate, regions enabled)",
     ]
 
     built = run_cli("build", "web", "--json", cwd=project)

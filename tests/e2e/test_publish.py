@@ -43,9 +43,20 @@ def configure(project: Path, regions: list[str], accounts: list[str] = ACCOUNTS)
     config.write_text(text.replace("'", '"'))
 
 
+def make_keys(endpoint: str) -> None:
+    """The customer managed key `alias/ami` in every region (the share step reads it)."""
+    import boto3
+
+    for region in REGIONS:
+        kms = boto3.client("kms", region_name=region, endpoint_url=endpoint)
+        key = kms.create_key()["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName="alias/ami", TargetKeyId=key)
+
+
 @pytest.fixture
 def baked(aws: str, tmp_path: Path) -> Path:
     """web 0.1.0 baked in us-east-1 only; the config then asks for three regions."""
+    make_keys(aws)
     assert run_cli("init", "web", cwd=tmp_path).returncode == 0
     configure(tmp_path, ["us-east-1"])
     done = run_cli("build", "web", "--json", cwd=tmp_path)

@@ -106,3 +106,75 @@ def test_production_code_never_imports_the_extension():
         if path.name != "moto_ext.py" and re.search(r"\bmoto_ext\b", path.read_text())
     ]
     assert importers == ["packerpy/sandbox/server.py"]
+
+
+# --- DescribeImages pages, DescribeRegions, AWS managed KMS keys (review finding 12, 13, 3) ---
+
+
+def registered(client, count: int) -> list[str]:
+    """`count` fresh self-owned AMIs (registered: 50x faster than imaging an instance)."""
+    return [
+        client.register_image(
+            Name=f"page-{n}",
+            RootDeviceName="/dev/sda1",
+            BlockDeviceMappings=[{"DeviceName": "/dev/sda1", "Ebs": {"VolumeSize": 8}}],
+        )["ImageId"]
+        for n in range(count)
+    ]
+
+
+def test_f12_describe_images_honours_max_results_and_next_token(aws):
+    client = ec2(aws)
+    made = registered(client, 7)
+    first = client.describe_images(Owners=["self"], MaxResults=5)
+    assert len(first["Images"]) == 5 and first["NextToken"]
+    second = client.describe_images(Owners=["self"], MaxResults=5, NextToken=first["NextToken"])
+    assert len(second["Images"]) == 2 and "NextToken" not in second
+    seen = [i["ImageId"] for i in first["Images"] + second["Images"]]
+    assert sorted(seen) == sorted(made)
+    # Without MaxResults moto's single answer is unchanged.
+    assert len(client.describe_images(Owners=["self"])["Images"]) == 7
+
+
+@pytest.mark.parametrize(
+    ("call", "code"),
+    [
+        # EC2 API reference: ImageIds cannot be combined with MaxResults.
+        (
+            lambda c: c.describe_images(ImageIds=["ami-03cf127a"], MaxResults=5),
+            "InvalidParameterCombination",
+        ),
+        # "You can specify a value between 5 and 1000."
+        (lambda c: c.describe_images(Owners=["self"], MaxResults=4), "InvalidParameterValue"),
+        (
+            lambda c: c.describe_images(Owners=["self"], MaxResults=5, NextToken="bogus"),
+            "InvalidNextToken",
+        ),
+    ],
+    ids=["with-image-ids", "below-5", "bad-token"],
+)
+def test_f12_describe_images_refuses_what_ec2_refuses(aws, call, code):
+    with pytest.raises(ClientError) as caught:
+        call(ec2(aws))
+    assert caught.value.response["Error"]["Code"] == code
+
+
+def test_f13_describe_regions_lists_opt_in_regions_only_with_all_regions(aws):
+    client = ec2(aws)
+    everything = {
+        r["RegionName"]: r["OptInStatus"]
+        for r in client.describe_regions(AllRegions=True)["Regions"]
+    }
+    enabled = {r["RegionName"] for r in client.describe_regions()["Regions"]}
+    assert everything["ap-east-1"] == "not-opted-in"
+    assert everything["us-east-1"] == "opt-in-not-required"
+    assert "ap-east-1" not in enabled and "us-east-1" in enabled
+    assert enabled == {name for name, status in everything.items() if status != "not-opted-in"}
+
+
+def test_f3_the_key_behind_alias_aws_ebs_is_aws_managed(aws):
+    import boto3
+
+    kms = boto3.client("kms", region_name="us-east-1", endpoint_url=aws)
+    assert kms.describe_key(KeyId="alias/aws/ebs")["KeyMetadata"]["KeyManager"] == "AWS"
+    assert kms.create_key()["KeyMetadata"]["KeyManager"] == "CUSTOMER"
