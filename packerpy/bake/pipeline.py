@@ -203,7 +203,13 @@ def build(
     target = plan.Target(project, name, settings, aws, packer.detect(), opts.now())
     with records.RunRecord(project.runs_dir(), name, target.started, _header(target)) as record:
         chosen = _plan(target, preflight, record, opts)
-        built, seed = _make_image(target, chosen, record, opts, secrets)
+        with record.phase("claim"):
+            held = plan.claim_version(target, chosen, record.dir.name)
+            record.note(claim=held.name if held else None)
+        with plan.releasing(held):
+            built, seed = _make_image(target, chosen, record, opts, secrets)
+        if held:
+            held.record(dict(built.amis))
         record.note(amis=dict(built.amis))
         with record.phase("steps"):
             context = steps.StepContext(
