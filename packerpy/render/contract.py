@@ -262,9 +262,11 @@ def _script_env(image: ImageConfig) -> list[str]:
     return [f"{key}={value}" for key, value in sorted(env.items())]
 
 
-def builtin_variables(name: str, image: ImageConfig) -> dict[str, object]:
+def builtin_variables(
+    name: str, image: ImageConfig, project: str = naming.DEFAULT_PROJECT
+) -> dict[str, object]:
     """The var file's VAR_FILE_VARIABLES: values that change per bake."""
-    tags = {**naming.identity_tags(name, image.version), **image.tags}
+    tags = {**naming.identity_tags(project, name, image.version), **image.tags}
     return {
         "ami_name": naming.ami_name(image.ami_name_pattern, name, image.version),
         "image_version": image.version,

@@ -211,7 +211,10 @@ def render(
     except jinja2.TemplateError as exc:
         raise TemplateError(f"{_where(exc, source)}: {exc}") from None
     text = inject_manifest(text, source)
-    variables = {**builtin_variables(name, image), **image.variables}
+    variables = {
+        **builtin_variables(name, image, project.config.project.name),
+        **image.variables,
+    }
     return Rendered(image=name, template=source, text=text, variables=variables, assets=assets)
 
 

@@ -1,4 +1,5 @@
-"""Sandbox-only moto extension: EC2 EnableImageDeprecation / DisableImageDeprecation.
+"""Sandbox-only moto extension: EC2 EnableImageDeprecation / DisableImageDeprecation, and the
+parts of CopyImage moto ignores (see `copy_image` below).
 
 It exists only because moto (written against moto 5.2.5) answers both operations with
 "not implemented" and never reports an AMI's `DeprecationTime`. Only the sandbox server
@@ -21,6 +22,7 @@ deprecated AMIs regardless).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from moto.core.responses import ActionResult
 from moto.ec2.exceptions import (
@@ -31,6 +33,7 @@ from moto.ec2.exceptions import (
 )
 from moto.ec2.models.amis import Ami
 from moto.ec2.responses.amis import AmisResponse
+from moto.kms.models import kms_backends
 
 WRITTEN_FOR_MOTO = "5.2.5"
 # The attribute moto's response serializer maps to the Image shape's `DeprecationTime`.
@@ -83,9 +86,78 @@ def disable_image_deprecation(self: AmisResponse) -> ActionResult:
     return ActionResult({"Return": True})
 
 
+def copy_image(self: AmisResponse) -> ActionResult:
+    """CopyImage with what moto 5.2.5 drops, following the EC2 API reference for CopyImage:
+
+    - ClientToken: a repeated token returns the first copy's id (moto made a second copy);
+    - TagSpecifications: tags the new image and its snapshot (moto ignored them);
+    - SourceImageId / SourceImageRegion: DescribeImages reports them on the copy;
+    - Encrypted / KmsKeyId: the copy's snapshot is encrypted with that key, and DescribeImages
+      shows Encrypted and KmsKeyId in its BlockDeviceMappings;
+    - a KmsKeyId KMS does not know in the destination region: AWS checks the key only after
+      CopyImage returned ("can appear to complete, but eventually fails", botocore's model),
+      so the copy is returned and then shows State `failed` with a StateReason.
+    """
+    backend = self.ec2_backend
+    token = self._get_param("ClientToken")
+    tokens: dict[str, str] = backend.__dict__.setdefault("packerpy_copy_tokens", {})
+    if token and token in tokens:
+        return ActionResult({"ImageId": tokens[token]})
+    self.error_on_dryrun()
+    source_id, source_region = self._get_param("SourceImageId"), self._get_param("SourceRegion")
+    ami = backend.copy_image(
+        source_id, source_region, self._get_param("Name"), self._get_param("Description")
+    )
+    ami.source_image_id, ami.source_image_region = source_id, source_region
+    key = self._get_param("KmsKeyId")
+    if self._get_param("Encrypted") or key:
+        ami.ebs_snapshot.encrypted = True
+        ami.ebs_snapshot.kms_key_id = _key_arn(backend, key)
+        if key and ami.ebs_snapshot.kms_key_id is None:
+            ami.state = "failed"
+            ami.state_reason = {
+                "Code": "Client.InvalidKMSKey.InvalidState",
+                "Message": f"The KMS key {key} does not exist in {backend.region_name}",
+            }
+    specs = self._get_param("TagSpecifications", []) or self._get_param("TagSpecification", [])
+    for spec in specs:
+        resource = {"image": ami.id, "snapshot": ami.ebs_snapshot.id}.get(spec["ResourceType"])
+        tags = {tag["Key"]: tag["Value"] for tag in spec.get("Tags", spec.get("Tag", []))}
+        if resource and tags:
+            backend.create_tags([resource], tags)
+    if token:
+        tokens[token] = ami.id
+    return ActionResult({"ImageId": ami.id})
+
+
+def _key_arn(backend: object, key: str | None) -> str | None:
+    """The key's ARN in the backend's region, or None when KMS does not know it."""
+    kms = kms_backends[backend.account_id][backend.region_name]  # type: ignore[attr-defined]
+    try:
+        return str(kms.describe_key(key or "alias/aws/ebs").arn)
+    except Exception:  # noqa: BLE001 - moto raises NotFoundException or KeyError
+        return None if key else "alias/aws/ebs"
+
+
+def _block_device_mappings(self: Ami) -> list[dict[str, Any]]:
+    """moto's mappings plus Encrypted and KmsKeyId, as DescribeImages reports them on AWS."""
+    mappings: list[dict[str, Any]] = _MOTO_MAPPINGS.fget(self)
+    snapshot = self.ebs_snapshot
+    for mapping in mappings:
+        mapping["Ebs"]["Encrypted"] = bool(snapshot.encrypted)
+        if snapshot.encrypted and snapshot.kms_key_id:
+            mapping["Ebs"]["KmsKeyId"] = snapshot.kms_key_id
+    return mappings
+
+
+_MOTO_MAPPINGS: Any = Ami.block_device_mappings
+
+
 def install() -> None:
-    """Add the two operations to moto's EC2 AMI responses (idempotent; this process only)."""
+    """Add the operations to moto's EC2 AMI responses (idempotent; this process only)."""
     # moto dispatches an EC2 Action to the response method of the same snake_case name, looked
     # up on the class per request, so adding methods to AmisResponse is all it takes.
     AmisResponse.enable_image_deprecation = enable_image_deprecation  # type: ignore[attr-defined]
     AmisResponse.disable_image_deprecation = disable_image_deprecation  # type: ignore[attr-defined]
+    AmisResponse.copy_image = copy_image  # type: ignore[method-assign]
+    Ami.block_device_mappings = property(_block_device_mappings)  # type: ignore[method-assign,assignment]
