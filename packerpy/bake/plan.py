@@ -212,7 +212,11 @@ def decide(
 
 
 def built_from_published(
-    name: str, published: catalog.Published, config: ImageConfig, regions: tuple[str, ...]
+    name: str,
+    published: catalog.Published,
+    config: ImageConfig,
+    regions: tuple[str, ...],
+    project: str,
 ) -> BuiltImage:
     """A published version as the steps' input (a stand-in for a BuiltImage constructor)."""
     return BuiltImage(
@@ -222,11 +226,18 @@ def built_from_published(
         config=config,
         provenance=published.provenance(),
         regions=regions,
+        project=project,
     )
 
 
 def reused_image(target: Target, reuse: Reuse) -> BuiltImage:
-    return built_from_published(target.name, reuse.published, target.image, target.regions)
+    return built_from_published(
+        target.name,
+        reuse.published,
+        target.image,
+        target.regions,
+        target.project.config.project.name,
+    )
 
 
 def claim_version(target: Target, chosen: BakePlan, run: str) -> claim.Claim | None:

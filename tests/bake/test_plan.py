@@ -93,6 +93,7 @@ def test_matching_fingerprint_reuses_the_published_ami(aws: str, target: plan.Ta
     built = plan.reused_image(target, chosen)
     assert (built.image, built.version, dict(built.amis)) == ("web", "0.0.10", {"us-east-1": ami})
     assert built.regions == ("us-east-1", "us-west-2")
+    assert built.project == "web"  # the identity the steps check, not BuiltImage's default
     assert built.provenance == {
         naming.FINGERPRINT_TAG: fingerprint,
         naming.GIT_SHA_TAG: "old",
