@@ -94,9 +94,12 @@ def copy_image(self: AmisResponse) -> ActionResult:
     - SourceImageId / SourceImageRegion: DescribeImages reports them on the copy;
     - Encrypted / KmsKeyId: the copy's snapshot is encrypted with that key, and DescribeImages
       shows Encrypted and KmsKeyId in its BlockDeviceMappings;
-    - a KmsKeyId KMS does not know in the destination region: AWS checks the key only after
-      CopyImage returned ("can appear to complete, but eventually fails", botocore's model),
-      so the copy is returned and then shows State `failed` with a StateReason.
+    - a KmsKeyId that KMS holds but cannot use (Disabled, PendingDeletion): AWS checks the key
+      only after CopyImage returned ("can appear to complete, but eventually fails", botocore's
+      model), so the copy is returned and then shows State `failed` with a StateReason. A key
+      the sandbox's KMS does not hold at all is taken as usable: sandbox configs name real keys
+      (packer's own encrypting copy goes through here too), and failing those would make every
+      encrypted bake fail in the sandbox.
     """
     backend = self.ec2_backend
     token = self._get_param("ClientToken")
@@ -112,12 +115,13 @@ def copy_image(self: AmisResponse) -> ActionResult:
     key = self._get_param("KmsKeyId")
     if self._get_param("Encrypted") or key:
         ami.ebs_snapshot.encrypted = True
-        ami.ebs_snapshot.kms_key_id = _key_arn(backend, key)
-        if key and ami.ebs_snapshot.kms_key_id is None:
+        arn, state = _key(backend, key)
+        ami.ebs_snapshot.kms_key_id = arn
+        if state not in {"Enabled", None}:
             ami.state = "failed"
             ami.state_reason = {
                 "Code": "Client.InvalidKMSKey.InvalidState",
-                "Message": f"The KMS key {key} does not exist in {backend.region_name}",
+                "Message": f"The KMS key {key} is {state} in {backend.region_name}",
             }
     specs = self._get_param("TagSpecifications", []) or self._get_param("TagSpecification", [])
     for spec in specs:
@@ -130,13 +134,15 @@ def copy_image(self: AmisResponse) -> ActionResult:
     return ActionResult({"ImageId": ami.id})
 
 
-def _key_arn(backend: object, key: str | None) -> str | None:
-    """The key's ARN in the backend's region, or None when KMS does not know it."""
+def _key(backend: object, key: str | None) -> tuple[str, str | None]:
+    """The key's ARN and KMS state in the backend's region; (as given, None) when unknown."""
     kms = kms_backends[backend.account_id][backend.region_name]  # type: ignore[attr-defined]
+    wanted = key or "alias/aws/ebs"
     try:
-        return str(kms.describe_key(key or "alias/aws/ebs").arn)
+        found = kms.describe_key(wanted)
     except Exception:  # noqa: BLE001 - moto raises NotFoundException or KeyError
-        return None if key else "alias/aws/ebs"
+        return wanted, None
+    return str(found.arn), str(found.key_state)
 
 
 def _block_device_mappings(self: Ami) -> list[dict[str, Any]]:

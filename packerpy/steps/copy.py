@@ -84,7 +84,10 @@ class CopyStep:
                 if action.verb == "adopt":
                     return [action]
                 actions.append(action)
-            payload = {**request, **_copy_options(built, region, source_ami)}
+            # A replacement of a failed copy must not reuse its token: AWS would answer with
+            # the failed copy again.
+            replaces = [a.resources[0] for a in actions]
+            payload = {**request, **_copy_options(built, region, source_ami, replaces)}
             copy = Action(
                 region,
                 "copy",
@@ -203,7 +206,9 @@ def _same_key(want: str, have: str) -> bool:
     return want.rsplit("/", 1)[-1] == have.rsplit("/", 1)[-1]
 
 
-def _copy_options(built: BuiltImage, region: str, source_ami: str) -> dict[str, Any]:
+def _copy_options(
+    built: BuiltImage, region: str, source_ami: str, replaces: list[str]
+) -> dict[str, Any]:
     options: dict[str, Any] = {}
     key = built.config.kms_key_ids.get(region, "") if built.config.encrypt else ""
     if built.config.encrypt:
@@ -219,6 +224,7 @@ def _copy_options(built: BuiltImage, region: str, source_ami: str) -> dict[str, 
     # parameter that changes the request is in it, or AWS answers IdempotentParameterMismatch.
     encrypted = "encrypted" if built.config.encrypt else "plain"
     seed = f"{built.project}/{built.image}/{built.version}/{region}/{source_ami}/{encrypted}/{key}"
+    seed += "".join(f"/replaces/{ami}" for ami in replaces)
     options["ClientToken"] = hashlib.sha256(seed.encode()).hexdigest()[:64]
     return options
 

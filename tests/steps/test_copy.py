@@ -180,20 +180,22 @@ def test_f8_failed_copy_is_reported_deregistered_and_copied_again(
     aws: str, built: BuiltImage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """AWS checks CopyImage's KMS key only later: the copy "can appear to complete, but
-    eventually fails" (botocore's CopyImage KmsKeyId doc). The sandbox models that."""
+    eventually fails" (botocore's CopyImage KmsKeyId doc). The sandbox models that for a key
+    that is disabled."""
     monkeypatch.setattr(CopyStep, "wait_delay", 0.01)
-    bad = dataclasses.replace(
-        built, config=image_config(encrypt=True, kms_key_ids={"eu-west-1": KEY_B})
-    )
-    with pytest.raises(AwsError, match=r"it is failed \(Client\.InvalidKMSKey\.InvalidState: "):
-        CopyStep().run(context(aws, bad))
-    (failed,) = named(aws, "eu-west-1", "web-1.2.3")
-
-    key = boto3_kms(aws).create_key()["KeyMetadata"]["Arn"]
-    good = dataclasses.replace(
+    kms = boto3_kms(aws)
+    made = kms.create_key()["KeyMetadata"]
+    key = made["Arn"]
+    kms.disable_key(KeyId=made["KeyId"])  # moto's DisableKey takes a key id, not an ARN
+    keyed = dataclasses.replace(
         built, config=image_config(encrypt=True, kms_key_ids={"eu-west-1": key})
     )
-    ctx = context(aws, good)
+    with pytest.raises(AwsError, match=r"it is failed \(Client\.InvalidKMSKey\.InvalidState: "):
+        CopyStep().run(context(aws, keyed))
+    (failed,) = named(aws, "eu-west-1", "web-1.2.3")
+
+    kms.enable_key(KeyId=made["KeyId"])
+    ctx = context(aws, keyed)
     result = CopyStep().run(ctx)
     assert [a.verb for a in result.plan] == ["deregister", "copy"]
     assert "(failed copy: Client.InvalidKMSKey.InvalidState: " in result.actions[0]
@@ -203,7 +205,7 @@ def test_f8_failed_copy_is_reported_deregistered_and_copied_again(
     assert ebs["BlockDeviceMappings"][0]["Ebs"]["KmsKeyId"] == key
 
     # A re-run adopts it: same source, same key, available.
-    again = CopyStep().run(context(aws, good))
+    again = CopyStep().run(context(aws, keyed))
     assert [(a.verb, a.resources) for a in again.plan] == [("adopt", (copy,))]
 
 
