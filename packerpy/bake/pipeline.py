@@ -203,8 +203,10 @@ def build(
     target = plan.Target(project, name, settings, aws, packer.detect(), opts.now())
     with records.RunRecord(project.runs_dir(), name, target.started, _header(target)) as record:
         chosen = _plan(target, preflight, record, opts)
-        with record.phase("claim"):
-            held = plan.claim_version(target, chosen, record.dir.name)
+        held = None
+        if isinstance(chosen, plan.Bake):  # a reuse bakes nothing and claims nothing
+            with record.phase("claim"):
+                held = plan.claim_version(target, chosen, record.dir.name)
             record.note(claim=held.name if held else None)
         with plan.releasing(held):
             built, seed = _make_image(target, chosen, record, opts, secrets)
