@@ -168,6 +168,8 @@ class PublishedData(Data):
     amis: dict[str, str]
     tags: dict[str, str]
     created: str
+    # region -> further AMIs of this version there (one version should be one AMI).
+    duplicates: dict[str, list[str]] = {}
 
 
 class ImagesListData(Data):

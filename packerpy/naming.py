@@ -12,6 +12,7 @@ from packerpy.versions import parse
 
 # Tags packerpy writes itself; users may not set keys under this prefix.
 TAG_PREFIX = "packerpy:"
+PROJECT_TAG = f"{TAG_PREFIX}project"
 IMAGE_TAG = f"{TAG_PREFIX}image"
 VERSION_TAG = f"{TAG_PREFIX}version"
 FINGERPRINT_TAG = f"{TAG_PREFIX}fingerprint"
@@ -25,8 +26,11 @@ BUILT_AT_TAG = f"{TAG_PREFIX}built-at"
 # On packer's builder instance and its volumes (run_tags, run_volume_tags): the run that launched
 # them, `<run record directory>@<host>`, so `packerpy reap` can tell a dead run's leftovers.
 RUN_TAG = f"{TAG_PREFIX}run"
-# Tags that say which image and version an AMI is (not how it was built).
-IDENTITY_TAGS = frozenset({IMAGE_TAG, VERSION_TAG})
+# Tags that say which project, image and version an AMI is (not how it was built). packerpy
+# adopts, tags, shares or deprecates only AMIs whose identity tags match (steps/identity.py).
+IDENTITY_TAGS = frozenset({PROJECT_TAG, IMAGE_TAG, VERSION_TAG})
+# `project.name`'s default in packerpy.toml (config/models.py uses it too).
+DEFAULT_PROJECT = "packerpy"
 
 DEFAULT_NAME_PATTERN = "{image}-{version}"
 NAME_PLACEHOLDERS = ("image", "version")
@@ -39,9 +43,9 @@ _AMI_NAME_CHARS = frozenset(string.ascii_letters + string.digits + "()[] ./-'@_"
 _AMI_NAME_CHARS_TEXT = "letters, digits, ( ) [ ] space . / - ' @ _"
 
 
-def identity_tags(image: str, version: str) -> dict[str, str]:
-    """The tags that make an AMI findable as `image` at `version`."""
-    return {IMAGE_TAG: image, VERSION_TAG: version}
+def identity_tags(project: str, image: str, version: str) -> dict[str, str]:
+    """The tags that make an AMI findable as `image` of `project` at `version`."""
+    return {PROJECT_TAG: project, IMAGE_TAG: image, VERSION_TAG: version}
 
 
 def validate_name_pattern(pattern: str) -> None:
@@ -71,6 +75,10 @@ def validate_name_pattern(pattern: str) -> None:
         seen.add(field)
     if "version" not in seen:
         raise ValueError("must contain {version}, or every version of an image gets the same name")
+    if "image" not in seen:
+        # Reliability review 4.5: two images named alike made the copy step adopt the other
+        # image's AMI. AMI names are unique per account and region, so each image needs its own.
+        raise ValueError("must contain {image}, or two images can render the same AMI name")
 
 
 def ami_name(pattern: str, image: str, version: str) -> str:

@@ -29,7 +29,14 @@ def test_ami_name_maps_build_metadata() -> None:
 
 def test_ami_name_custom_pattern() -> None:
     assert naming.ami_name("acme/{image} (v{version})", "db", "2.0.0") == "acme/db (v2.0.0)"
-    assert naming.ami_name("{version}", "db", "2.0.0") == "2.0.0"
+    assert naming.ami_name("{version}.{image}", "db", "2.0.0") == "2.0.0.db"
+
+
+def test_r4_5_a_pattern_without_the_image_is_refused() -> None:
+    """Review 4.5: images `webx` and `apix` with pattern "{version}" rendered the same name,
+    and the copy step adopted the other image's AMI."""
+    with pytest.raises(ValueError, match=r"^must contain \{image\}, or two images can render"):
+        naming.validate_name_pattern("{version}")
 
 
 def test_ami_name_too_long() -> None:
@@ -101,18 +108,19 @@ def test_validate_name_pattern_accepts_the_default() -> None:
     assert naming.ami_name(pattern, "web", "1.0.0") == "[team] web @ 1.0.0/web_x'y"
 
 
-def test_identity_tags_name_image_and_version() -> None:
-    assert naming.identity_tags("web", "1.0.0") == {
+def test_identity_tags_name_project_image_and_version() -> None:
+    assert naming.identity_tags("acme", "web", "1.0.0") == {
+        "packerpy:project": "acme",
         "packerpy:image": "web",
         "packerpy:version": "1.0.0",
     }
-    assert frozenset(naming.identity_tags("web", "1.0.0")) == naming.IDENTITY_TAGS
+    assert frozenset(naming.identity_tags("acme", "web", "1.0.0")) == naming.IDENTITY_TAGS
 
 
 @given(st.lists(semvers(), min_size=2, max_size=6, unique=True))
 def test_ami_names_of_distinct_versions_are_distinct(versions: list[str]) -> None:
-    names = {naming.ami_name("{version}", "web", v) for v in versions if len(v) <= 128}
-    assert len(names) == len([v for v in versions if len(v) <= 128])
+    names = {naming.ami_name("{image}{version}", "w", v) for v in versions if len(v) <= 126}
+    assert len(names) == len([v for v in versions if len(v) <= 126])
 
 
 def test_f6_packerpy_tag_count_follows_the_tag_keys_defined() -> None:

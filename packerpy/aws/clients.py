@@ -62,6 +62,10 @@ class AwsClients:
         client: EC2Client = self.client("ec2", region)
         return client
 
+    def ssm(self, region: str | None = None) -> Any:  # noqa: ANN401 - no SSM stubs installed
+        """SSM, for the version claim (bake/claim.py)."""
+        return self.client("ssm", region)
+
     def ec2_endpoint(self, region: str) -> str:
         suffix = regions.dns_suffix(region)
         return self.settings.endpoint_url or f"https://ec2.{region}.{suffix}"

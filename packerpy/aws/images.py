@@ -82,7 +82,10 @@ def wait_available(
         if state == "available":
             return
         if state in {"failed", "error", "deregistered"}:
-            raise AwsError(f"aws {region}: {ami} did not become available: it is {state}")
+            # The reason (e.g. an unusable KMS key) is what the user needs to act on.
+            why = found[0].get("StateReason") or {}
+            reason = f" ({why.get('Code', '')}: {why.get('Message', '')})" if why else ""
+            raise AwsError(f"aws {region}: {ami} did not become available: it is {state}{reason}")
         if cancel.wait(delay):
             raise Cancelled(f"stopped waiting for {ami} in {region}")
     raise AwsError(f"aws {region}: {ami} did not become available after {attempts} checks")

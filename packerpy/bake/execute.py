@@ -67,4 +67,5 @@ def baked_image(target: Target, plan: Bake, amis: Mapping[str, str]) -> BuiltIma
         config=target.image,
         provenance=dict(plan.tags),
         regions=target.regions,
+        project=target.project.config.project.name,
     )

@@ -214,7 +214,15 @@ def build(
     with records.RunRecord(project.runs_dir(), name, target.started, _header(target)) as record:
         chosen = _plan(target, preflight, record, opts)
         orphans.warn(check, record, opts.progress)
-        built, seed = _make_image(target, chosen, record, opts, secrets)
+        held = None
+        if isinstance(chosen, plan.Bake):  # a reuse bakes nothing and claims nothing
+            with record.phase("claim"):
+                held = plan.claim_version(target, chosen, record.dir.name)
+            record.note(claim=held.name if held else None)
+        with plan.releasing(held):
+            built, seed = _make_image(target, chosen, record, opts, secrets)
+        if held:
+            held.record(dict(built.amis))
         record.note(amis=dict(built.amis))
         with record.phase("steps"):
             context = steps.StepContext(

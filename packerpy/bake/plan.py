@@ -9,17 +9,24 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
 from packerpy.aws.clients import AwsClients
 from packerpy.aws.settings import AwsSettings
-from packerpy.bake import provenance
+from packerpy.bake import claim, provenance
 from packerpy.config import ImageConfig, Project, image_regions
-from packerpy.errors import ConfigError, PolicyError, VersionExistsError
+from packerpy.errors import (
+    ConfigError,
+    ManifestError,
+    PackerpyError,
+    PolicyError,
+    VersionExistsError,
+)
 from packerpy.estate import catalog
 from packerpy.estate.base_ami import BaseAmi, resolve_base
 from packerpy.packer.binary import PackerInfo
@@ -156,9 +163,13 @@ def look_up(target: Target, preflight: Preflight) -> Found:
     preflight.ready()
     region = target.regions[0]
     base = resolve_base(target.aws, target.name, target.image, region)
-    found = Found(base, tuple(catalog.published(target.aws, target.name, target.regions)))
+    project = target.project.config.project.name
+    published = catalog.published(target.aws, target.name, target.regions, project=project)
+    found = Found(base, tuple(published))
     version = target.image.version
-    if clash := next((p for p in found.published if p.version == version), None):
+    # SemVer precedence ignores build metadata: 1.0.0+rebuild is 1.0.0 (review 4.4).
+    same = (p for p in found.published if catalog.same_version(p.version, version))
+    if clash := next(same, None):
         where, ami = next(iter(clash.amis.items()))
         raise VersionExistsError(
             f"{target.project.label}: images.{target.name}.version: {version} is already "
@@ -212,7 +223,11 @@ def decide(
 
 
 def built_from_published(
-    name: str, published: catalog.Published, config: ImageConfig, regions: tuple[str, ...]
+    name: str,
+    published: catalog.Published,
+    config: ImageConfig,
+    regions: tuple[str, ...],
+    project: str,
 ) -> BuiltImage:
     """A published version as the steps' input (a stand-in for a BuiltImage constructor)."""
     return BuiltImage(
@@ -222,8 +237,49 @@ def built_from_published(
         config=config,
         provenance=published.provenance(),
         regions=regions,
+        project=project,
     )
 
 
 def reused_image(target: Target, reuse: Reuse) -> BuiltImage:
-    return built_from_published(target.name, reuse.published, target.image, target.regions)
+    return built_from_published(
+        target.name,
+        reuse.published,
+        target.image,
+        target.regions,
+        target.project.config.project.name,
+    )
+
+
+def claim_version(target: Target, chosen: BakePlan, run: str) -> claim.Claim | None:
+    """Claim the version before a bake (bake/claim.py); a reuse bakes nothing and needs none."""
+    if isinstance(chosen, Reuse):
+        return None
+    image = target.image
+    return claim.take(
+        target.aws,
+        target.regions[0],
+        claim.parameter_name(target.project.config.project.name, target.name, image.version),
+        claim.holder_now(run, chosen.fingerprint, target.started),
+        what=f"{target.project.label}: images.{target.name}.version: {image.version}",
+        now=target.started,
+    )
+
+
+@contextmanager
+def releasing(held: claim.Claim | None) -> Iterator[None]:
+    """Release the claim when the bake fails, so a retry can bake.
+
+    Not on ManifestError: packer said it succeeded, so an AMI may exist that packerpy cannot
+    name; that claim stays until it goes stale.
+    """
+    try:
+        yield
+    except ManifestError:
+        raise
+    except BaseException:
+        if held is not None:
+            # A failed release must not hide why the bake failed; the claim then goes stale.
+            with suppress(PackerpyError):
+                held.release()
+        raise

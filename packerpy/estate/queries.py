@@ -45,7 +45,10 @@ class OutdatedResult:
 
 def _published(project: Project, settings: AwsSettings, name: str) -> list[catalog.Published]:
     image = project.image(name)
-    return catalog.published(AwsClients(settings), name, image_regions(image, settings.region))
+    regions = image_regions(image, settings.region)
+    return catalog.published(
+        AwsClients(settings), name, regions, project=project.config.project.name
+    )
 
 
 def show(project: Project, settings: AwsSettings, name: str) -> VersionShow:
@@ -61,7 +64,7 @@ def show(project: Project, settings: AwsSettings, name: str) -> VersionShow:
         image=name,
         configured=image.version,
         latest_published=versions.latest(known),
-        configured_is_published=image.version in known,
+        configured_is_published=any(catalog.same_version(image.version, v) for v in known),
         next=following,
     )
 
@@ -80,7 +83,7 @@ def outdated(project: Project, settings: AwsSettings) -> OutdatedResult:
             skipped[name] = f"base is pinned to {image.base.ami}"
             continue
         regions = image_regions(image, settings.region)
-        found_versions = catalog.published(aws, name, regions)
+        found_versions = catalog.published(aws, name, regions, project=project.config.project.name)
         if not found_versions:
             skipped[name] = "no published version"
             continue

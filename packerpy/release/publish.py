@@ -56,7 +56,7 @@ def publish(
     aws = AwsClients(settings)
     # Before any copy: a region the account has not enabled fails every call there.
     opt_in.check_enabled(aws, regions, where=f"{project.label}: images.{name}.regions")
-    found = _published(aws, name, version, regions)
+    found = _published(aws, name, version, regions, project.config.project.name)
     built = steps.BuiltImage(
         image=name,
         version=version,
@@ -64,6 +64,7 @@ def publish(
         config=image,
         provenance=found.provenance(),
         regions=regions,
+        project=project.config.project.name,
     )
     context = steps.StepContext(
         built=built,
@@ -93,11 +94,11 @@ def publish(
 
 
 def _published(
-    aws: AwsClients, name: str, version: str, regions: tuple[str, ...]
+    aws: AwsClients, name: str, version: str, regions: tuple[str, ...], project: str
 ) -> catalog.Published:
     """The version to converge, or an error listing the versions that do exist."""
-    existing = catalog.published(aws, name, regions)
-    found = next((p for p in existing if p.version == version), None)
+    existing = catalog.published(aws, name, regions, project=project)
+    found = next((p for p in existing if catalog.same_version(p.version, version)), None)
     if found is None:
         known = ", ".join(p.version for p in existing) or "none"
         raise PackerpyError(

@@ -241,7 +241,11 @@ def _script_env(image: ImageConfig) -> list[str]:
 
 
 def builtin_variables(
-    name: str, image: ImageConfig, root: Path | None = None, run_id: str = NO_RUN
+    name: str,
+    image: ImageConfig,
+    root: Path | None = None,
+    run_id: str = NO_RUN,
+    project: str = naming.DEFAULT_PROJECT,
 ) -> dict[str, object]:
     """The var file's VAR_FILE_VARIABLES: values that change per bake or per machine.
 
@@ -249,7 +253,7 @@ def builtin_variables(
     on packer's builder instance and its volumes: the AMI's tags plus the run id, which is how
     `packerpy reap` finds what a killed run left behind.
     """
-    tags = {**naming.identity_tags(name, image.version), **image.tags}
+    tags = {**naming.identity_tags(project, name, image.version), **image.tags}
     found: dict[str, object] = {
         "ami_name": naming.ami_name(image.ami_name_pattern, name, image.version),
         "image_version": image.version,

@@ -213,7 +213,10 @@ def render(
     except jinja2.TemplateError as exc:
         raise TemplateError(f"{_where(exc, source)}: {exc}") from None
     text = inject_manifest(text, source)
-    variables = {**builtin_variables(name, image, project.root), **image.variables}
+    variables = {
+        **builtin_variables(name, image, project.root, project=project.config.project.name),
+        **image.variables,
+    }
     return Rendered(
         image=name,
         template=source,

@@ -1,4 +1,5 @@
-"""Sandbox-only moto extension: what moto 5.2.5 lacks and packerpy relies on.
+"""Sandbox-only moto extension: what moto 5.2.5 lacks and packerpy relies on, including the
+parts of CopyImage moto ignores (see `copy_image` below).
 
 - EC2 EnableImageDeprecation / DisableImageDeprecation: moto answers both with "not
   implemented" and never reports an AMI's `DeprecationTime`.
@@ -29,6 +30,7 @@ deprecated AMIs regardless).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from moto.core.responses import ActionResult
 from moto.ec2.exceptions import (
@@ -42,7 +44,7 @@ from moto.ec2.exceptions import (
 from moto.ec2.models.amis import Ami
 from moto.ec2.responses.amis import AmisResponse
 from moto.ec2.responses.availability_zones_and_regions import AvailabilityZonesAndRegions
-from moto.kms.models import KmsBackend
+from moto.kms.models import KmsBackend, kms_backends
 
 WRITTEN_FOR_MOTO = "5.2.5"
 # The attribute moto's response serializer maps to the Image shape's `DeprecationTime`.
@@ -159,6 +161,79 @@ _MOTO_DESCRIBE_REGIONS = AvailabilityZonesAndRegions.describe_regions
 _MOTO_DEFAULT_KEYS = KmsBackend._generate_default_keys
 
 
+def copy_image(self: AmisResponse) -> ActionResult:
+    """CopyImage with what moto 5.2.5 drops, following the EC2 API reference for CopyImage:
+
+    - ClientToken: a repeated token returns the first copy's id (moto made a second copy);
+    - TagSpecifications: tags the new image and its snapshot (moto ignored them);
+    - SourceImageId / SourceImageRegion: DescribeImages reports them on the copy;
+    - Encrypted / KmsKeyId: the copy's snapshot is encrypted with that key, and DescribeImages
+      shows Encrypted and KmsKeyId in its BlockDeviceMappings;
+    - a KmsKeyId that KMS holds but cannot use (Disabled, PendingDeletion): AWS checks the key
+      only after CopyImage returned ("can appear to complete, but eventually fails", botocore's
+      model), so the copy is returned and then shows State `failed` with a StateReason. A key
+      the sandbox's KMS does not hold at all is taken as usable: sandbox configs name real keys
+      (packer's own encrypting copy goes through here too), and failing those would make every
+      encrypted bake fail in the sandbox.
+    """
+    backend = self.ec2_backend
+    token = self._get_param("ClientToken")
+    tokens: dict[str, str] = backend.__dict__.setdefault("packerpy_copy_tokens", {})
+    if token and token in tokens:
+        return ActionResult({"ImageId": tokens[token]})
+    self.error_on_dryrun()
+    source_id, source_region = self._get_param("SourceImageId"), self._get_param("SourceRegion")
+    ami = backend.copy_image(
+        source_id, source_region, self._get_param("Name"), self._get_param("Description")
+    )
+    ami.source_image_id, ami.source_image_region = source_id, source_region
+    key = self._get_param("KmsKeyId")
+    if self._get_param("Encrypted") or key:
+        ami.ebs_snapshot.encrypted = True
+        arn, state = _key(backend, key)
+        ami.ebs_snapshot.kms_key_id = arn
+        if state not in {"Enabled", None}:
+            ami.state = "failed"
+            ami.state_reason = {
+                "Code": "Client.InvalidKMSKey.InvalidState",
+                "Message": f"The KMS key {key} is {state} in {backend.region_name}",
+            }
+    specs = self._get_param("TagSpecifications", []) or self._get_param("TagSpecification", [])
+    for spec in specs:
+        resource = {"image": ami.id, "snapshot": ami.ebs_snapshot.id}.get(spec["ResourceType"])
+        tags = {tag["Key"]: tag["Value"] for tag in spec.get("Tags", spec.get("Tag", []))}
+        if resource and tags:
+            backend.create_tags([resource], tags)
+    if token:
+        tokens[token] = ami.id
+    return ActionResult({"ImageId": ami.id})
+
+
+def _key(backend: object, key: str | None) -> tuple[str, str | None]:
+    """The key's ARN and KMS state in the backend's region; (as given, None) when unknown."""
+    kms = kms_backends[backend.account_id][backend.region_name]  # type: ignore[attr-defined]
+    wanted = key or "alias/aws/ebs"
+    try:
+        found = kms.describe_key(wanted)
+    except Exception:  # noqa: BLE001 - moto raises NotFoundException or KeyError
+        return wanted, None
+    return str(found.arn), str(found.key_state)
+
+
+def _block_device_mappings(self: Ami) -> list[dict[str, Any]]:
+    """moto's mappings plus Encrypted and KmsKeyId, as DescribeImages reports them on AWS."""
+    mappings: list[dict[str, Any]] = _MOTO_MAPPINGS.fget(self)
+    snapshot = self.ebs_snapshot
+    for mapping in mappings:
+        mapping["Ebs"]["Encrypted"] = bool(snapshot.encrypted)
+        if snapshot.encrypted and snapshot.kms_key_id:
+            mapping["Ebs"]["KmsKeyId"] = snapshot.kms_key_id
+    return mappings
+
+
+_MOTO_MAPPINGS: Any = Ami.block_device_mappings
+
+
 def install() -> None:
     """Add the operations to moto's EC2 responses (idempotent; this process only)."""
     # moto dispatches an EC2 Action to the response method of the same snake_case name, looked
@@ -168,3 +243,5 @@ def install() -> None:
     AmisResponse.describe_images = paged_describe_images  # type: ignore[method-assign]
     AvailabilityZonesAndRegions.describe_regions = enabled_describe_regions  # type: ignore[method-assign]
     KmsBackend._generate_default_keys = aws_managed_default_key  # type: ignore[method-assign]
+    AmisResponse.copy_image = copy_image  # type: ignore[method-assign]
+    Ami.block_device_mappings = property(_block_device_mappings)  # type: ignore[method-assign,assignment]

@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from packerpy.aws.clients import translated
 from packerpy.aws.operation import Action
+from packerpy.steps import identity
 from packerpy.steps.protocol import StepContext, StepPlan, StepResult, converge
 from packerpy.support.pool import per_region
 
@@ -48,7 +49,9 @@ class DeprecateStep:
 
         def plan_region(region: str) -> Action | None:
             ami = ctx.built.amis[region]
-            current = _parse_time(ctx.images.get(region, ami).get("DeprecationTime"))
+            image = ctx.images.get(region, ami)
+            identity.check(ctx.built, region, image, "deprecate")
+            current = _parse_time(image.get("DeprecationTime"))
             if current is not None and current.replace(second=0, microsecond=0) == at:
                 return None
 

@@ -41,12 +41,14 @@ class BuiltImage:
     provenance: Mapping[str, str] = field(default_factory=dict)
     # Where the image should exist (config regions, else the AWS region in effect).
     regions: tuple[str, ...] = ()
+    # `project.name` of packerpy.toml: the `packerpy:project` identity tag.
+    project: str = naming.DEFAULT_PROJECT
 
 
 def desired_tags(built: BuiltImage) -> dict[str, str]:
     """Every tag the AMI and its snapshots should carry (copy tags new copies, tag converges)."""
     return {
-        **naming.identity_tags(built.image, built.version),
+        **naming.identity_tags(built.project, built.image, built.version),
         **built.provenance,
         **built.config.tags,
     }

@@ -14,6 +14,7 @@ from packerpy.aws import kms
 from packerpy.aws.clients import translated
 from packerpy.aws.images import snapshot_ids
 from packerpy.aws.operation import Action
+from packerpy.steps import identity
 from packerpy.steps.protocol import StepContext, StepPlan, StepResult, converge
 from packerpy.support.pool import per_region
 
@@ -45,8 +46,10 @@ class ShareStep:
 
         def plan_region(region: str) -> list[Action]:
             ami = ctx.built.amis[region]
+            image = ctx.images.get(region, ami)
+            identity.check(ctx.built, region, image, "share")
             actions = _launch(ctx, region, ami, want)
-            for snapshot in snapshot_ids(ctx.images.get(region, ami)):
+            for snapshot in snapshot_ids(image):
                 actions += _volumes(ctx, region, snapshot, accounts)
             return actions + _key_access(ctx, region)
 

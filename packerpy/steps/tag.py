@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 from packerpy.aws.clients import translated
 from packerpy.aws.images import snapshot_ids
 from packerpy.aws.operation import Action
+from packerpy.steps import identity
 from packerpy.steps.protocol import StepContext, StepPlan, StepResult, converge, desired_tags
 from packerpy.support.pool import per_region
 
@@ -35,6 +36,7 @@ class TagStep:
             ami = ctx.built.amis[region]
             ec2 = ctx.aws.ec2(region)
             image = ctx.images.get(region, ami)
+            identity.check(ctx.built, region, image, "tag")
             stale = [ami] if _missing(image.get("Tags"), want) else []
             if snapshots := snapshot_ids(image):
                 with translated(f"describe snapshots of {ami}", region):

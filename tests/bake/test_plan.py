@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,6 +46,7 @@ def publish(endpoint: str, version: str, fingerprint: str, region: str = "us-eas
     client = ec2(endpoint, region)
     ami: str = client.register_image(Name=f"web-{version}", RootDeviceName="/dev/sda1")["ImageId"]
     tags = {
+        naming.PROJECT_TAG: "web",  # `packerpy init web` names the project after the image
         naming.IMAGE_TAG: "web",
         naming.VERSION_TAG: version,
         naming.FINGERPRINT_TAG: fingerprint,
@@ -91,6 +93,7 @@ def test_matching_fingerprint_reuses_the_published_ami(aws: str, target: plan.Ta
     built = plan.reused_image(target, chosen)
     assert (built.image, built.version, dict(built.amis)) == ("web", "0.0.10", {"us-east-1": ami})
     assert built.regions == ("us-east-1", "us-west-2")
+    assert built.project == "web"  # the identity the steps check, not BuiltImage's default
     assert built.provenance == {
         naming.FINGERPRINT_TAG: fingerprint,
         naming.GIT_SHA_TAG: "old",
@@ -120,3 +123,17 @@ def test_a_published_version_is_refused_with_exit_9(aws: str, target: plan.Targe
         f"{target.project.label}: images.web.version: 0.1.0 is already published "
         f"({ami} in us-west-2); versions are immutable: packerpy version bump web patch"
     )
+
+
+def test_r4_4_build_metadata_does_not_make_a_new_version(aws: str, target: plan.Target) -> None:
+    """SemVer 2.0 item 10: build metadata MUST be ignored when determining precedence, so
+    0.1.0+rebuild is 0.1.0, which is published."""
+    ami = publish(aws, "0.1.0", "0" * 64)
+    rebuild = dataclasses.replace(
+        target.project,
+        config=target.project.config.model_copy(
+            update={"images": {"web": target.image.model_copy(update={"version": "0.1.0+rebuild"})}}
+        ),
+    )
+    with pytest.raises(VersionExistsError, match=f"0.1.0\\+rebuild is already published \\({ami} "):
+        look_up(dataclasses.replace(target, project=rebuild))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import threading
 import tomllib
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from packerpy import config
 from packerpy.config import edit
@@ -46,7 +48,9 @@ def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _files(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir())
+    """The directory's files apart from the edit lock, which stays by design (flock on a file
+    that is deleted after use would let a waiter and a newcomer both hold "the" lock)."""
+    return sorted(p.name for p in directory.iterdir() if p.name != ".packerpy.toml.lock")
 
 
 def test_set_version_in_a_table_changes_only_the_version(config_file: Path) -> None:
@@ -208,3 +212,35 @@ def test_bump_unknown_image_names_the_configured_ones(
     with pytest.raises(ConfigError) as info:
         edit.bump(project, "api", "patch")
     assert info.value.message == "packerpy.toml: images.api: no such image (configured: web)"
+
+
+# --- the lock (reliability review 4.6) -----------------------------------------------------------
+
+
+def test_r4_6_concurrent_bumps_never_lose_an_update(config_file: Path) -> None:
+    """10 threads bump patch at once, each from a project loaded before any bump: the version
+    advances by exactly 10 and every bump reports a different new version."""
+    projects = [config.load(config_file) for _ in range(10)]
+    start = threading.Barrier(10)
+    results: list[edit.BumpResult] = []
+
+    def one(project: config.Project) -> None:
+        start.wait()
+        results.append(edit.bump(project, "web", "patch"))
+
+    threads = [threading.Thread(target=one, args=(p,)) for p in projects]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert tomllib.loads(config_file.read_text())["images"]["web"]["version"] == "1.4.12"
+    assert sorted(r.new for r in results) == sorted(f"1.4.{n}" for n in range(3, 13))
+    assert (config_file.parent / ".packerpy.toml.lock").exists()
+
+
+def test_r4_6_a_held_lock_times_out_with_a_clear_error(config_file: Path) -> None:
+    with FileLock(edit.lock_path(config_file)), pytest.raises(ConfigError) as info:
+        edit.bump(config.load(config_file), "web", "patch", timeout=0.2)
+    assert info.value.exit_code == EXIT_CONFIG
+    assert info.value.message.startswith("packerpy.toml: another packerpy is editing it (lock ")
+    assert tomllib.loads(config_file.read_text())["images"]["web"]["version"] == "1.4.2"

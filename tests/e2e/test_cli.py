@@ -71,6 +71,7 @@ def test_init_validate_build_creates_a_tagged_ami(aws: str, project: Path) -> No
 
     image = ec2(aws).describe_images(ImageIds=[ami])["Images"][0]
     want = {
+        "packerpy:project": "web",
         "packerpy:image": "web",
         "packerpy:version": "0.1.0",
         "team": "platform",

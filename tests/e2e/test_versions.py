@@ -146,6 +146,7 @@ def test_images_list_orders_by_semver_not_date(aws: str, project: Path) -> None:
         client.create_tags(
             Resources=[ami],
             Tags=[
+                {"Key": "packerpy:project", "Value": "web"},
                 {"Key": "packerpy:image", "Value": "web"},
                 {"Key": "packerpy:version", "Value": version},
             ],

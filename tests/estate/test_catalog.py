@@ -11,6 +11,7 @@ from packerpy.estate import catalog
 from tests.helpers import ec2, make_ami, settings_for
 
 REGIONS = ("us-east-1", "eu-west-1")
+PROJECT = "acme"
 
 
 def publish(endpoint: str, version: str, region: str = "us-east-1", **tags: str) -> str:
@@ -19,7 +20,12 @@ def publish(endpoint: str, version: str, region: str = "us-east-1", **tags: str)
         endpoint,
         region,
         name=f"web-{version}-{region}",
-        tags={"packerpy:image": "web", "packerpy:version": version, **tags},
+        tags={
+            "packerpy:project": PROJECT,
+            "packerpy:image": "web",
+            "packerpy:version": version,
+            **tags,
+        },
     )
 
 
@@ -31,7 +37,7 @@ def test_published_versions_are_found_by_tags_in_every_region(aws: str) -> None:
     make_ami(aws, tags={"packerpy:image": "db", "packerpy:version": "9.0.0"})
 
     aws_clients = AwsClients(settings_for(aws))
-    found = catalog.published(aws_clients, "web", REGIONS)
+    found = catalog.published(aws_clients, "web", REGIONS, project=PROJECT)
 
     assert [(p.version, p.amis) for p in found] == [
         ("1.0.0", {"us-east-1": east, "eu-west-1": west}),
@@ -53,28 +59,32 @@ def test_published_versions_are_found_by_tags_in_every_region(aws: str) -> None:
 def test_versions_come_in_semver_order(aws: str) -> None:
     for version in ("1.10.0", "1.9.0", "2.0.0-rc.1", "1.9.0-rc.2", "1.9.0+build.7"):
         publish(aws, version)
-    found = catalog.published(AwsClients(settings_for(aws)), "web", ["us-east-1"])
-    assert [p.version for p in found] == [
+    found = catalog.published(AwsClients(settings_for(aws)), "web", ["us-east-1"], project=PROJECT)
+    # 1.9.0+build.7 is 1.9.0 (build metadata does not count): one version, two AMIs.
+    assert [catalog.version_key(p.version) for p in found] == [
         "1.9.0-rc.2",
         "1.9.0",
-        "1.9.0+build.7",
         "1.10.0",
         "2.0.0-rc.1",
     ]
+    assert [len(ids) for p in found for ids in p.duplicates.values()] == [1]
 
 
 def test_a_version_tag_that_is_not_semver_names_no_version(aws: str) -> None:
     for tag in ("latest", "v1.0.0", "1.0", ""):
         publish(aws, tag)
     make_ami(aws, tags={"packerpy:image": "web"})  # no version tag at all
-    assert catalog.published(AwsClients(settings_for(aws)), "web", ["us-east-1"]) == []
+    assert (
+        catalog.published(AwsClients(settings_for(aws)), "web", ["us-east-1"], project=PROJECT)
+        == []
+    )
 
 
 def test_a_deregistered_ami_is_not_published(aws: str) -> None:
     gone = publish(aws, "1.0.0")
     kept = publish(aws, "1.1.0")
     ec2(aws).deregister_image(ImageId=gone)
-    found = catalog.published(AwsClients(settings_for(aws)), "web", ["us-east-1"])
+    found = catalog.published(AwsClients(settings_for(aws)), "web", ["us-east-1"], project=PROJECT)
     assert [(p.version, p.amis) for p in found] == [("1.1.0", {"us-east-1": kept})]
 
 
@@ -87,16 +97,64 @@ def test_deregistered_and_failed_states_are_ignored(
     kept = publish(aws, "1.1.0")
     real = catalog._images_in
 
-    def with_state(aws_clients: AwsClients, region: str, image: str) -> list[dict[str, Any]]:
-        found = real(aws_clients, region, image)
+    def with_state(
+        aws_clients: AwsClients, region: str, project: str, image: str
+    ) -> list[dict[str, Any]]:
+        found = real(aws_clients, region, project, image)
         return [{**i, "State": states.get(i["ImageId"], i["State"])} for i in found]
 
     monkeypatch.setattr(catalog, "_images_in", with_state)
-    found = catalog.published(AwsClients(settings_for(aws)), "web", ["us-east-1"])
+    found = catalog.published(AwsClients(settings_for(aws)), "web", ["us-east-1"], project=PROJECT)
     assert [(p.version, p.amis) for p in found] == [("1.1.0", {"us-east-1": kept})]
 
 
 def test_no_regions_means_no_calls(aws: str) -> None:
     aws_clients = AwsClients(settings_for(aws))
-    assert catalog.published(aws_clients, "web", []) == []
+    assert catalog.published(aws_clients, "web", [], project=PROJECT) == []
     assert aws_clients.log.calls == []
+
+
+def test_r4_3_two_amis_of_one_version_in_a_region_are_both_reported(aws: str) -> None:
+    first = publish(aws, "1.0.0")
+    second = publish(aws, "1.0.0")
+    (found,) = catalog.published(
+        AwsClients(settings_for(aws)), "web", ["us-east-1"], project=PROJECT
+    )
+    assert {found.amis["us-east-1"], *found.duplicates["us-east-1"]} == {first, second}
+
+
+def test_r4_4_build_metadata_is_the_same_version(aws: str) -> None:
+    plain = publish(aws, "1.0.0")
+    rebuild = publish(aws, "1.0.0+rebuild")
+    (found,) = catalog.published(
+        AwsClients(settings_for(aws)), "web", ["us-east-1"], project=PROJECT
+    )
+    assert {found.amis["us-east-1"], *found.duplicates["us-east-1"]} == {plain, rebuild}
+    assert catalog.same_version("1.0.0", "1.0.0+rebuild")
+    assert not catalog.same_version("1.0.0", "1.0.0-rc.1")
+
+
+def test_r4_5_another_projects_ami_of_the_same_image_is_not_published(aws: str) -> None:
+    publish(aws, "1.0.0", **{"packerpy:project": "other"})
+    no_project = make_ami(aws, tags={"packerpy:image": "web", "packerpy:version": "1.1.0"})
+    mine = publish(aws, "1.2.0")
+    aws_clients = AwsClients(settings_for(aws))
+    found = catalog.published(aws_clients, "web", ["us-east-1"], project=PROJECT)
+    assert [(p.version, p.amis) for p in found] == [("1.2.0", {"us-east-1": mine})]
+    assert no_project not in found[0].amis.values()
+
+
+def test_f16_a_disabled_ami_is_still_published(aws: str) -> None:
+    """DescribeImages hides disabled AMIs unless IncludeDisabled=True (EC2 API reference,
+    DescribeImages: "IncludeDisabled ... Default: false"); their versions are still taken."""
+    disabled = publish(aws, "1.0.0")
+    ec2(aws).disable_image(ImageId=disabled)
+    aws_clients = AwsClients(settings_for(aws))
+    requests: list[dict[str, Any]] = []
+    aws_clients.ec2("us-east-1").meta.events.register(
+        "provide-client-params.ec2.DescribeImages",
+        lambda params, **_: requests.append(dict(params)),
+    )
+    found = catalog.published(aws_clients, "web", ["us-east-1"], project=PROJECT)
+    assert [(p.version, p.amis) for p in found] == [("1.0.0", {"us-east-1": disabled})]
+    assert requests and all(r["IncludeDisabled"] is True for r in requests)

@@ -21,7 +21,12 @@ def published(
         endpoint,
         region,
         name=f"{image}-{version}",
-        tags={"packerpy:image": image, "packerpy:version": version, **tags},
+        tags={
+            "packerpy:project": "acme",  # tests.helpers' project.name
+            "packerpy:image": image,
+            "packerpy:version": version,
+            **tags,
+        },
     )
 
 

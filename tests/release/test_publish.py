@@ -30,6 +30,7 @@ def project(aws: str, tmp_path: Path) -> config.Project:
     ec2(aws).create_tags(
         Resources=[ami],
         Tags=[
+            {"Key": "packerpy:project", "Value": "packerpy"},  # project.name's default
             {"Key": "packerpy:image", "Value": "web"},
             {"Key": "packerpy:version", "Value": "1.0.0"},
         ],

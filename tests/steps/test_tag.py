@@ -14,7 +14,12 @@ from tests.steps.amis import clients, make_ami, tags_of
 IMAGE = ImageConfig.model_validate(
     {"version": "1.2.3", "base": {"ami": "ami-03cf127a"}, "tags": {"team": "platform"}}
 )
-WANT = {"packerpy:image": "web", "packerpy:version": "1.2.3", "team": "platform"}
+WANT = {
+    "packerpy:project": "packerpy",
+    "packerpy:image": "web",
+    "packerpy:version": "1.2.3",
+    "team": "platform",
+}
 
 
 @pytest.fixture

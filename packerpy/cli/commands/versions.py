@@ -79,13 +79,19 @@ def images_list(
         image=listed.image,
         versions=[
             PublishedData(
-                version=v.version, amis=dict(v.amis), tags=dict(v.tags), created=v.created
+                version=v.version,
+                amis=dict(v.amis),
+                tags=dict(v.tags),
+                created=v.created,
+                duplicates={r: list(ids) for r, ids in v.duplicates.items()},
             )
             for v in listed.versions
         ],
     )
     lines = [
-        f"{v.version:<20} " + "  ".join(f"{r}={ami}" for r, ami in v.amis.items())
+        f"{v.version:<20} "
+        + "  ".join(f"{r}={ami}" for r, ami in v.amis.items())
+        + "".join(f"  DUPLICATE {r}={','.join(ids)}" for r, ids in v.duplicates.items())
         for v in listed.versions
     ] or [f"{image}: no published versions"]
     output.emit(ctx, as_json, data, lines)
