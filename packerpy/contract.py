@@ -175,6 +175,21 @@ class ImagesListData(Data):
     versions: list[PublishedData]
 
 
+class DoctorCheckData(Data):
+    name: str
+    status: str  # ok, warn, fail or skip
+    found: str
+    fix: str
+
+
+class DoctorData(Data):
+    checks: list[DoctorCheckData]
+    ok: int
+    warnings: int
+    failures: int
+    skipped: int
+
+
 # Every command's data model, by command: the JSON Schemas a contract test pins.
 DATA_MODELS: dict[str, type[Data]] = {
     "init": InitData,
@@ -190,4 +205,5 @@ DATA_MODELS: dict[str, type[Data]] = {
     "version show": VersionShowData,
     "version bump": BumpData,
     "images list": ImagesListData,
+    "doctor": DoctorData,
 }

@@ -20,6 +20,7 @@ from packerpy.support import regions
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_sts import STSClient
 
 # Operations that only read; everything else counts as a mutating call.
 _READ_PREFIXES = ("Describe", "Get", "List")
@@ -59,6 +60,11 @@ class AwsClients:
 
     def ec2(self, region: str | None = None) -> EC2Client:
         client: EC2Client = self.client("ec2", region)
+        return client
+
+    def sts(self, region: str | None = None) -> STSClient:
+        """STS, for who the credentials are (`packerpy doctor`); the endpoint override applies."""
+        client: STSClient = self.client("sts", region)
         return client
 
     def ec2_endpoint(self, region: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from packerpy import contract, sandbox, scaffold
+from packerpy import contract, doctor, sandbox, scaffold
 from packerpy.bake import pipeline
 from packerpy.cli.app import run
 from packerpy.errors import PackerError
@@ -132,6 +132,18 @@ FIXED: dict[str, tuple[Any, str, object]] = {
             not_checked={"db": "pinned base AMI"},
         ),
     ),
+    "doctor": (
+        doctor,
+        "run",
+        doctor.Report(
+            (
+                doctor.Check("packer", "ok", "packer 1.9.4 at /usr/bin/packer (plugins)"),
+                doctor.Check("amazon plugin", "warn", "no amazon plugin", "packer init"),
+                doctor.Check("config", "fail", "packerpy.toml: bad", "fix it"),
+                doctor.Check("ec2 endpoint", "skip", "not checked: no AWS credentials"),
+            )
+        ),
+    ),
 }
 BOX = sandbox.Sandbox(
     pid=4242,
@@ -198,6 +210,7 @@ def both(capsys: pytest.CaptureFixture[str], root: Path, name: str, *argv: str) 
         ("version show", ["version", "show", "web"]),
         ("images list", ["images", "list", "web"]),
         ("outdated", ["outdated"]),
+        ("doctor", ["doctor"]),
     ],
 )
 def test_commands_needing_aws_or_packer(
