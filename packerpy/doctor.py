@@ -18,6 +18,7 @@ from typing import Literal
 from packerpy import config, sandbox, tools
 from packerpy.aws import clients as aws_clients
 from packerpy.aws.settings import AwsSettings, aws_settings
+from packerpy.config.models import AwsSection
 from packerpy.errors import AwsError, ConfigError, PackerpyError
 from packerpy.packer import binary
 from packerpy.packer.binary import PackerInfo
@@ -53,7 +54,11 @@ class Report:
 
 @dataclass(frozen=True)
 class Inputs:
-    """What the command line says: -c, --region, --endpoint-url, and the environment."""
+    """What the command line says: -c, --region, --endpoint-url, and the environment.
+
+    `environ` decides packerpy's own settings (region, endpoint, profile); boto3 still reads
+    credentials from the process environment and ~/.aws, as every packerpy command does.
+    """
 
     config: Path | None = None
     cwd: Path = field(default_factory=Path.cwd)
@@ -141,19 +146,17 @@ def check_config(inputs: Inputs) -> tuple[Check, config.Project | None]:
 
 
 def check_aws(inputs: Inputs, project: config.Project | None) -> list[Check]:
-    """Credentials and region (STS GetCallerIdentity), then the EC2 endpoint."""
+    """Credentials and region (STS GetCallerIdentity), then the EC2 endpoint.
+
+    Credentials missing is a warning (render, validate and lint need none) and skips the
+    endpoint; rejected credentials or an unknown profile fail, as a build would.
+    """
     try:
         settings = _settings(inputs, project)
     except ConfigError as exc:
         return [
             Check("aws credentials", "fail", exc.message, "fix the region or endpoint"),
             Check("ec2 endpoint", "skip", "not checked: no usable AWS settings"),
-        ]
-    if settings is None:
-        fix = "set AWS_DEFAULT_REGION (or aws.region in packerpy.toml)"
-        return [
-            Check("aws credentials", "warn", "no AWS region configured", fix),
-            Check("ec2 endpoint", "skip", "not checked: no region"),
         ]
     clients = aws_clients.AwsClients(settings)
     credentials = check_credentials(clients)
@@ -162,20 +165,24 @@ def check_aws(inputs: Inputs, project: config.Project | None) -> list[Check]:
     return [credentials, check_endpoint(clients)]
 
 
-def _settings(inputs: Inputs, project: config.Project | None) -> AwsSettings | None:
+def _settings(inputs: Inputs, project: config.Project | None) -> AwsSettings:
+    """The project's AWS settings; outside a project, the environment over the config defaults."""
     if project is not None:
         return aws_settings(
             project, region=inputs.region, endpoint_url=inputs.endpoint_url, environ=inputs.environ
         )
     env = inputs.environ
+    defaults = AwsSection()
     region = inputs.region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
-    if region is None:
-        return None
-    if region not in regions.known():
+    if region is not None and region not in regions.known():
         raise ConfigError(f"region: {region!r} is not an AWS region")
-    endpoint = inputs.endpoint_url or env.get("AWS_ENDPOINT_URL")
-    profile = env.get("AWS_PROFILE")
-    return AwsSettings(region, profile, endpoint, max_retries=1, retry_mode="standard")
+    return AwsSettings(
+        region=region or defaults.region,
+        profile=env.get("AWS_PROFILE"),
+        endpoint_url=inputs.endpoint_url or env.get("AWS_ENDPOINT_URL"),
+        max_retries=defaults.max_retries,
+        retry_mode=defaults.retry_mode,
+    )
 
 
 def check_credentials(clients: aws_clients.AwsClients) -> Check:

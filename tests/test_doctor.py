@@ -159,11 +159,22 @@ def test_unknown_profile_fails_in_one_line(aws: str, tmp_path: Path) -> None:
     assert "nosuch" in credentials.found
 
 
-def test_no_region_anywhere_warns(tmp_path: Path) -> None:
+def test_outside_a_project_the_region_is_the_environments_else_the_default(
+    aws: str, tmp_path: Path
+) -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"AWS_REGION", "AWS_DEFAULT_REGION"}}
-    credentials, endpoint = doctor.check_aws(inputs(tmp_path, environ=env), None)
-    assert (credentials.status, endpoint.status) == ("warn", "skip")
-    assert "AWS_DEFAULT_REGION" in credentials.fix
+    credentials, _ = doctor.check_aws(inputs(tmp_path, endpoint_url=aws, environ=env), None)
+    assert credentials.found.endswith("in us-east-1")  # AwsSection's default, as in a new project
+    env["AWS_DEFAULT_REGION"] = "eu-west-2"
+    credentials, _ = doctor.check_aws(inputs(tmp_path, endpoint_url=aws, environ=env), None)
+    assert credentials.found.endswith("in eu-west-2")
+    env["AWS_DEFAULT_REGION"] = "eu-nowhere-1"
+    bad, endpoint = doctor.check_aws(inputs(tmp_path, environ=env), None)
+    assert (bad.status, bad.found, endpoint.status) == (
+        "fail",
+        "region: 'eu-nowhere-1' is not an AWS region",
+        "skip",
+    )
 
 
 def test_endpoint_that_does_not_answer_fails(aws: str, tmp_path: Path) -> None:
@@ -201,7 +212,8 @@ def test_sandbox_running_and_pointed_at(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_run_fails_only_on_a_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PACKERPY_PACKER", str(fake_packer(tmp_path, "1.6.6")))
-    env = {k: v for k, v in os.environ.items() if k not in {"AWS_REGION", "AWS_DEFAULT_REGION"}}
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")  # boto3 reads the process environment itself
+    env = dict(os.environ)
     report = doctor.run(inputs(tmp_path, environ=env))
     names = [c.name for c in report.checks]
     assert names == [
@@ -214,6 +226,6 @@ def test_run_fails_only_on_a_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         "ec2 endpoint",
         "sandbox",
     ]
-    assert not report.failed  # warnings (no config, no region) do not fail
+    assert not report.failed  # warnings (no config, no credentials) do not fail
     monkeypatch.setenv("PACKERPY_PACKER", str(tmp_path / "absent"))
     assert doctor.run(inputs(tmp_path, environ=env)).failed

@@ -33,7 +33,12 @@ def _data(report: core.Report) -> DoctorData:
 
 
 def _table(report: core.Report) -> Table:
-    table = Table("check", "status", "found", "fix", show_lines=False)
+    table = Table()
+    table.add_column("check", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    # Fold, never truncate: a path or a command in a cell is what the user acts on.
+    table.add_column("found", overflow="fold")
+    table.add_column("fix", overflow="fold")
     for check in report.checks:
         table.add_row(check.name, check.status, check.found, check.fix)
     return table
