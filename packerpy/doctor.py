@@ -99,9 +99,12 @@ def check_plugin(info: PackerInfo | None) -> Check:
     if not info.uses_plugins:
         return Check(name, "ok", f"bundled with packer {info.version_text} (no plugins before 1.7)")
     wanted = binary.AMAZON_PLUGIN_VERSION
-    done = proc.run([info.binary, "plugins", "installed"], env=binary.environment(), timeout=30)
+    try:
+        done = proc.run([info.binary, "plugins", "installed"], env=binary.environment(), timeout=30)
+    except proc.ToolMissing:
+        return Check(name, "skip", f"not checked: {info.binary} cannot be run")
     if done.returncode != 0:
-        # `packer plugins` arrived in 1.8: a 1.7 packer cannot list what it has.
+        # `packer plugins` arrived in 1.8.0 (packer's changelog): 1.7 cannot list what it has.
         return Check(
             name, "warn", f"packer {info.version_text} cannot list its plugins", PLUGIN_FIX
         )
