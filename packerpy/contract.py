@@ -190,6 +190,21 @@ class ReapData(Data):
     mutating: list[tuple[str, str]]
 
 
+class DoctorCheckData(Data):
+    name: str
+    status: str  # ok, warn, fail or skip
+    found: str
+    fix: str
+
+
+class DoctorData(Data):
+    checks: list[DoctorCheckData]
+    ok: int
+    warnings: int
+    failures: int
+    skipped: int
+
+
 # Every command's data model, by command: the JSON Schemas a contract test pins.
 DATA_MODELS: dict[str, type[Data]] = {
     "init": InitData,
@@ -206,4 +221,5 @@ DATA_MODELS: dict[str, type[Data]] = {
     "version bump": BumpData,
     "images list": ImagesListData,
     "reap": ReapData,
+    "doctor": DoctorData,
 }

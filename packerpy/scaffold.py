@@ -49,6 +49,12 @@ any other name is a new template an image can select with `template = "NAME"`.
 Print every value through `| hcl` or `attrs(...)`: packerpy refuses anything else.
 """
 
+# packerpy's own output: run records and the sandbox state (.packerpy/), `render --out build/`.
+# Ignored so they never show in `git status`, which decides the packerpy:git-dirty tag.
+# packerpy's own files: run records, caches and the sandbox state; rendered templates; the lock
+# file `version bump` holds while it edits packerpy.toml.
+GITIGNORE_LINES = (".packerpy/", "build/", ".packerpy.toml.lock")
+
 PROVISIONERS_README = """\
 Project provisioners: NAME.sh here is used by `provisioners = ["NAME"]` and shadows a built-in
 of the same name. Provisioners need `communicator.type = "ssh"`.
@@ -85,4 +91,18 @@ def init(name: str, root: Path) -> InitResult:
             if not path.exists():
                 atomic.write_text(path, text)
                 created.append(str(path))
+        if _ignore_own_files(root / ".gitignore"):
+            created.append(str(root / ".gitignore"))
     return InitResult(name=name, root=str(root), created=tuple(created))
+
+
+def _ignore_own_files(gitignore: Path) -> bool:
+    """Add GITIGNORE_LINES to .gitignore (kept lines stay, none twice); True when created."""
+    existed = gitignore.exists()
+    text = gitignore.read_text(encoding="utf-8") if existed else ""
+    present = {line.strip() for line in text.splitlines()}
+    missing = [line for line in GITIGNORE_LINES if line not in present]
+    if missing:
+        separator = "\n" if text and not text.endswith("\n") else ""
+        atomic.write_text(gitignore, text + separator + "".join(f"{m}\n" for m in missing))
+    return not existed

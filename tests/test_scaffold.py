@@ -17,7 +17,9 @@ def test_init_writes_a_config_that_loads_with_the_default_steps(tmp_path: Path) 
         "packerpy.toml",
         "hcl_templates/README.md",
         "provisioners/README.md",
+        ".gitignore",
     ]
+    assert (tmp_path / ".gitignore").read_text() == ".packerpy/\nbuild/\n"
     image = config.load(tmp_path / "packerpy.toml").image("web")
     assert image.steps == DEFAULT_STEPS
     assert image.encrypt
@@ -35,3 +37,14 @@ def test_init_never_overwrites_a_config(tmp_path: Path) -> None:
     with pytest.raises(PackerpyError, match=r"already exists; not overwritten$"):
         scaffold.init("web", tmp_path)
     assert (tmp_path / "packerpy.toml").read_text() == "# mine\n"
+
+
+def test_init_adds_its_ignores_to_an_existing_gitignore_once(tmp_path: Path) -> None:
+    # ux review 10: without them, .packerpy/ made every build after the first git-dirty.
+    (tmp_path / ".gitignore").write_text("*.pyc\nbuild/")  # no final newline
+    done = scaffold.init("web", tmp_path)
+    assert str(tmp_path / ".gitignore") not in done.created  # updated, not created
+    assert (tmp_path / ".gitignore").read_text() == "*.pyc\nbuild/\n.packerpy/\n"
+    (tmp_path / "packerpy.toml").unlink()
+    scaffold.init("web", tmp_path)
+    assert (tmp_path / ".gitignore").read_text() == "*.pyc\nbuild/\n.packerpy/\n"

@@ -21,6 +21,7 @@ from packerpy.support import regions
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_sts import STSClient
 
 # Operations that only read; everything else counts as a mutating call.
 _READ_PREFIXES = ("Describe", "Get", "List")
@@ -65,6 +66,11 @@ class AwsClients:
     def ssm(self, region: str | None = None) -> Any:  # noqa: ANN401 - no SSM stubs installed
         """SSM, for the version claim (bake/claim.py)."""
         return self.client("ssm", region)
+
+    def sts(self, region: str | None = None) -> STSClient:
+        """STS, for who the credentials are (`packerpy doctor`); the endpoint override applies."""
+        client: STSClient = self.client("sts", region)
+        return client
 
     def ec2_endpoint(self, region: str) -> str:
         suffix = regions.dns_suffix(region)

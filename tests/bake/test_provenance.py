@@ -62,6 +62,27 @@ def test_git_state(tmp_path: Path) -> None:
     assert provenance.git_state(tmp_path) == provenance.GitState(sha=clean.sha, dirty=True)
 
 
+def test_packerpys_own_files_never_make_the_tree_dirty(tmp_path: Path) -> None:
+    # ux review 10 / 8.3: an untracked .packerpy/ tagged every later build git-dirty=true.
+    repo = tmp_path / "repo"
+    root = repo / "project"  # a project in a subdirectory: the rest of the repo still counts
+    root.mkdir(parents=True)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+    (root / "packerpy.toml").write_text("x")
+    subprocess.run([*git, "add", "."], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], cwd=repo, check=True)
+    for own in (".packerpy/runs/r1/result.json", "build/web.pkr.hcl"):
+        (root / own).parent.mkdir(parents=True, exist_ok=True)
+        (root / own).write_text("{}")
+    assert not provenance.git_state(root).dirty
+    (root / "buildx").write_text("a project file whose name starts like build/")
+    assert provenance.git_state(root).dirty
+    (root / "buildx").unlink()
+    (repo / "outside").write_text("a change elsewhere in the repository")
+    assert provenance.git_state(root).dirty
+
+
 def test_secrets_count_by_name_only() -> None:
     assert fp(secret_names=["DB_PASSWORD"]) != fp()
     assert fp(secret_names=["A", "B"]) == fp(secret_names=["B", "A"])

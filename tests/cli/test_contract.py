@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from packerpy import contract, sandbox, scaffold
+from packerpy import contract, doctor, sandbox, scaffold
 from packerpy.aws.operation import Action, Outcome
 from packerpy.bake import pipeline
 from packerpy.cli.app import run
@@ -137,6 +137,18 @@ FIXED: dict[str, tuple[Any, str, object]] = {
             not_checked={"db": "pinned base AMI"},
         ),
     ),
+    "doctor": (
+        doctor,
+        "run",
+        doctor.Report(
+            (
+                doctor.Check("packer", "ok", "packer 1.9.4 at /usr/bin/packer (plugins)"),
+                doctor.Check("amazon plugin", "warn", "no amazon plugin", "packer init"),
+                doctor.Check("config", "fail", "packerpy.toml: bad", "fix it"),
+                doctor.Check("ec2 endpoint", "skip", "not checked: no AWS credentials"),
+            )
+        ),
+    ),
 }
 FIXED["reap"] = (
     reaper,
@@ -222,6 +234,7 @@ def both(capsys: pytest.CaptureFixture[str], root: Path, name: str, *argv: str) 
         ("images list", ["images", "list", "web"]),
         ("outdated", ["outdated"]),
         ("reap", ["reap"]),
+        ("doctor", ["doctor"]),
     ],
 )
 def test_commands_needing_aws_or_packer(
