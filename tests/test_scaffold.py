@@ -19,7 +19,7 @@ def test_init_writes_a_config_that_loads_with_the_default_steps(tmp_path: Path) 
         "provisioners/README.md",
         ".gitignore",
     ]
-    assert (tmp_path / ".gitignore").read_text() == ".packerpy/\nbuild/\n"
+    assert (tmp_path / ".gitignore").read_text() == ".packerpy/\nbuild/\n.packerpy.toml.lock\n"
     image = config.load(tmp_path / "packerpy.toml").image("web")
     assert image.steps == DEFAULT_STEPS
     assert image.encrypt
@@ -44,7 +44,7 @@ def test_init_adds_its_ignores_to_an_existing_gitignore_once(tmp_path: Path) -> 
     (tmp_path / ".gitignore").write_text("*.pyc\nbuild/")  # no final newline
     done = scaffold.init("web", tmp_path)
     assert str(tmp_path / ".gitignore") not in done.created  # updated, not created
-    assert (tmp_path / ".gitignore").read_text() == "*.pyc\nbuild/\n.packerpy/\n"
+    assert (tmp_path / ".gitignore").read_text() == "*.pyc\nbuild/\n.packerpy/\n.packerpy.toml.lock\n"
     (tmp_path / "packerpy.toml").unlink()
     scaffold.init("web", tmp_path)
-    assert (tmp_path / ".gitignore").read_text() == "*.pyc\nbuild/\n.packerpy/\n"
+    assert (tmp_path / ".gitignore").read_text() == "*.pyc\nbuild/\n.packerpy/\n.packerpy.toml.lock\n"
