@@ -44,7 +44,11 @@ def test_init_adds_its_ignores_to_an_existing_gitignore_once(tmp_path: Path) -> 
     (tmp_path / ".gitignore").write_text("*.pyc\nbuild/")  # no final newline
     done = scaffold.init("web", tmp_path)
     assert str(tmp_path / ".gitignore") not in done.created  # updated, not created
-    assert (tmp_path / ".gitignore").read_text() == "*.pyc\nbuild/\n.packerpy/\n.packerpy.toml.lock\n"
+    assert (
+        tmp_path / ".gitignore"
+    ).read_text() == "*.pyc\nbuild/\n.packerpy/\n.packerpy.toml.lock\n"
     (tmp_path / "packerpy.toml").unlink()
     scaffold.init("web", tmp_path)
-    assert (tmp_path / ".gitignore").read_text() == "*.pyc\nbuild/\n.packerpy/\n.packerpy.toml.lock\n"
+    assert (
+        tmp_path / ".gitignore"
+    ).read_text() == "*.pyc\nbuild/\n.packerpy/\n.packerpy.toml.lock\n"

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from packerpy.aws.clients import AwsClients
-from tests.conftest import ec2, run_cli
-from tests.helpers import settings_for
+from tests.helpers import ec2, run_cli, settings_for
 
 pytestmark = pytest.mark.e2e
 

@@ -14,8 +14,8 @@ import pytest
 
 from packerpy import records
 from packerpy.support import liveness
-from tests.conftest import envelope, run_cli
 from tests.e2e.test_cli import packer_leftovers, use_local_step
+from tests.helpers import envelope, run_cli
 
 pytestmark = pytest.mark.e2e
 

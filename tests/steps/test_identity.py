@@ -10,7 +10,7 @@ from packerpy.steps.deprecate import DeprecateStep
 from packerpy.steps.identity import IdentityMismatch
 from packerpy.steps.share import ShareStep
 from packerpy.steps.tag import TagStep
-from tests.conftest import ec2
+from tests.helpers import ec2
 from tests.steps.amis import clients, image_config, make_ami, tags_of
 
 OTHER = {"packerpy:project": "packerpy", "packerpy:image": "api", "packerpy:version": "7.0.0"}
