@@ -66,8 +66,17 @@ show packerpy build web
 show packerpy images list web
 show packerpy version show web
 
-step "8. The example project: two regions, KMS-encrypted, shared, deprecated after 180 days"
+step "8. The example project: two regions, KMS-encrypted, shared (with KMS grants), deprecated after 180 days"
 cp -r "$examples/web" "$work/example" && cd "$work/example"
+echo "-- the customer-managed key alias/ami-web in each region, as a real account would have it"
+python - <<'PY'
+import boto3
+for region in ("us-east-1", "us-west-2", "eu-west-1"):
+    kms = boto3.client("kms", region_name=region)
+    key = kms.create_key(Description="demo AMI key")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/ami-web", TargetKeyId=key)
+    print(f"{region}: alias/ami-web -> {key}")
+PY
 sed -n '/^\[images.web\]/,$p' packerpy.toml
 show packerpy build web --json > build.json
 echo "baked: $(python -c 'import json; print(json.load(open("build.json"))["data"]["amis"])')"
@@ -100,8 +109,16 @@ mv packerpy.toml.good packerpy.toml
 PACKERPY_PACKER=/nonexistent/packer packerpy build web; echo "exit code: $? (packer not found)"
 set -e
 
-step "10. Run records"
+step "10. Doctor: is this machine ready to bake?"
+set +e
+show packerpy doctor; echo "exit code: $?"
+set -e
+
+step "11. Reap: builder resources a killed run left behind (a plan; --apply removes them)"
+show packerpy reap
+
+step "12. Run records"
 ls -1 "$work"/web/.packerpy/runs/*/
 
-step "Done: sandbox, scaffold, validate, lint, render, bake, provenance tags, immutable versions, skipped bake, publish (copy, share, tag, deprecate), run records"
+step "Done: sandbox, scaffold, validate, lint, render, bake, provenance tags, immutable versions (claimed in SSM), skipped bake, publish (copy, share with KMS grants, tag, deprecate), doctor, reap, run records"
 echo "(work directory: $work; the sandbox is stopped on exit)"

@@ -23,6 +23,8 @@ class AwsSettings:
     endpoint_url: str | None
     max_retries: int
     retry_mode: Literal["standard", "adaptive"]
+    # How long packer (aws_polling) and the copy step wait for an AMI ([aws] ami_wait_minutes).
+    ami_wait_minutes: int = 120
 
 
 def aws_settings(
@@ -56,4 +58,5 @@ def aws_settings(
         endpoint_url=endpoint,
         max_retries=aws.max_retries,
         retry_mode=aws.retry_mode,
+        ami_wait_minutes=aws.ami_wait_minutes,
     )

@@ -274,6 +274,12 @@ def check_capabilities(project: Project, name: str, image: ImageConfig, info: Pa
         raise ConfigError(
             f"{where}.build_env.ssh_from_public_ip: needs amazon plugin >= 1.1.4 ({found})"
         )
+    # packer 1.6's amazon builder sends every ssh_cidrs entry as CidrIp, and EC2 refuses an IPv6
+    # block there after the instance launched (reliability review 1.13).
+    if not info.uses_plugins and (ipv6 := [c for c in image.build_env.ssh_cidrs if ":" in c]):
+        raise ConfigError(
+            f"{where}.build_env.ssh_cidrs: {ipv6[0]!r} is IPv6; {found} cannot use it"
+        )
     if "share" in image.steps:
         return  # the share step grants org and OU permissions after the bake
     for key in ("org_arns", "ou_arns"):

@@ -39,7 +39,6 @@ from packerpy.steps.protocol import (
 from packerpy.support.pool import per_region
 
 WAIT_DELAY_SECONDS = 15
-WAIT_MAX_ATTEMPTS = 240  # an hour: large AMIs copy slowly across regions
 # ImageExists: botocore's waiter polls every 15 s; a new id is normally visible within seconds.
 EXISTS_DELAY_SECONDS = 2
 EXISTS_MAX_ATTEMPTS = 30
@@ -145,9 +144,10 @@ class CopyStep:
                     ImageIds=[ami],
                     WaiterConfig={"Delay": self.exists_delay, "MaxAttempts": EXISTS_MAX_ATTEMPTS},
                 )
-            wait_available(
-                ctx.aws, region, ami, cancel, delay=self.wait_delay, attempts=WAIT_MAX_ATTEMPTS
-            )
+            # The same budget as packer's aws_polling ([aws] ami_wait_minutes): large AMIs copy
+            # slowly across regions (fidelity review 9).
+            attempts = max(1, int(ctx.aws.settings.ami_wait_minutes * 60 // WAIT_DELAY_SECONDS))
+            wait_available(ctx.aws, region, ami, cancel, delay=self.wait_delay, attempts=attempts)
 
         return wait
 

@@ -29,7 +29,7 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_sigterm_during_the_steps_exits_130_and_records_the_finished_phases(
+def test_r4_2_sigterm_during_the_steps_exits_130_and_records_the_finished_phases(
     aws: str, project: Path
 ) -> None:
     with FaultProxy(aws) as proxy:

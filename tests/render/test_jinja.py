@@ -400,3 +400,12 @@ def test_f15_source_public_ip_needs_plugin_1_1_4(tmp_path: Path) -> None:
         rendered(tmp_path / "b", text, info=V1_6)
     with pytest.raises(ConfigError, match="set ssh_cidrs or ssh_from_public_ip, not both"):
         project_for(tmp_path / "c", text + 'ssh_cidrs = ["10.0.0.0/8"]\n')
+
+
+def test_r1_13_ipv6_ssh_cidrs_refused_on_packer_1_6(tmp_path: Path) -> None:
+    # EC2 AuthorizeSecurityGroupIngress: an IPv6 block belongs in Ipv6Ranges, but packer 1.6
+    # sends every ssh_cidrs entry as CidrIp and fails after the instance launched.
+    text = MINIMAL + '\n[images.web.build_env]\nssh_cidrs = ["2001:db8::/32"]\n'
+    with pytest.raises(ConfigError, match=r"build_env\.ssh_cidrs: '2001:db8::/32' is IPv6"):
+        rendered(tmp_path / "old", text, info=V1_6)
+    assert "2001:db8::/32" in rendered(tmp_path / "new", text, info=V1_9).text

@@ -225,3 +225,21 @@ def test_f8_an_earlier_copy_with_another_key_is_not_adopted(aws: str, built: Bui
 
 def boto3_kms(endpoint: str) -> Any:
     return clients(endpoint).client("kms", "eu-west-1")
+
+
+def test_f9_copy_waits_as_long_as_ami_wait_minutes(
+    aws: str, built: BuiltImage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # packer's aws_polling and the copy step share one budget ([aws] ami_wait_minutes): packer's
+    # own default (30 min) fails large cross-region encrypted copies (fidelity review 9).
+    seen: list[tuple[float, int]] = []
+
+    def record(*_args: Any, delay: float, attempts: int) -> None:
+        seen.append((delay, attempts))
+
+    monkeypatch.setattr("packerpy.steps.copy.wait_available", record)
+    aws_clients = clients(aws)
+    settings = dataclasses.replace(aws_clients.settings, ami_wait_minutes=90)
+    ctx = dataclasses.replace(context(aws, built), aws=type(aws_clients)(settings))
+    CopyStep().run(ctx)
+    assert [attempts * delay for delay, attempts in seen] == [90 * 60]

@@ -184,7 +184,7 @@ def test_stream_redacts_and_keeps_the_raw_output_private(tmp_path: Path) -> None
     assert len(started) == 1 and started[0] > 0
 
 
-def test_cleanup_grace_covers_the_termination_waiter() -> None:
+def test_f10_cleanup_grace_covers_the_termination_waiter() -> None:
     """f10: packer waits up to 10 min (40 x 15 s) for the instance to terminate."""
     assert proc.cleanup_grace({}) == proc.CLEANUP_GRACE_SECONDS >= 600
     assert proc.cleanup_grace({proc.GRACE_ENV: "1200"}) == 1200.0
