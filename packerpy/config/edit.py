@@ -18,7 +18,7 @@ from filelock import FileLock, Timeout
 from packerpy import versions
 from packerpy.config.project import Project
 from packerpy.errors import ConfigError
-from packerpy.support import atomic
+from packerpy.support import atomic, oserrors
 from packerpy.support.paths import display_path
 
 # Seconds to wait for another edit: each one is a parse and a write, milliseconds long.
@@ -80,7 +80,7 @@ def _edit_version(
             "no packerpy runs"
         ) from None
     except OSError as exc:  # e.g. a read-only project: the lock file cannot be created
-        raise ConfigError(f"{display_path(lock)}: cannot lock the config: {exc}") from None
+        raise oserrors.error(exc, "lock the config for editing", lock) from None
 
 
 def _rewrite(config_path: Path, image: str, new: Callable[[str], str]) -> str:

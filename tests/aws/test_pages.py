@@ -48,20 +48,25 @@ def test_f12_catalog_finds_every_version_across_pages(
 ) -> None:
     versions = [f"1.{n}.0" for n in range(12)]
     for version in versions:
-        make_ami(aws, tags={"packerpy:image": "web", "packerpy:version": version})
+        make_ami(
+            aws,
+            tags={"packerpy:project": "acme", "packerpy:image": "web", "packerpy:version": version},
+        )
     monkeypatch.setattr(catalog, "IMAGES_PAGE", 5)
     aws_clients = AwsClients(settings_for(aws))
     sizes = sent_max_results(aws_clients)
-    found = catalog.published(aws_clients, "web", ["us-east-1"])
+    found = catalog.published(aws_clients, "web", ["us-east-1"], project="acme")
     assert [p.version for p in found] == versions
     assert describe_calls(aws_clients) == 3 and sizes == [5, 5, 5]
 
 
 def test_f12_the_catalog_asks_for_pages_of_1000(aws: str) -> None:
-    make_ami(aws, tags={"packerpy:image": "web", "packerpy:version": "1.0.0"})
+    make_ami(
+        aws, tags={"packerpy:project": "acme", "packerpy:image": "web", "packerpy:version": "1.0.0"}
+    )
     aws_clients = AwsClients(settings_for(aws))
     sizes = sent_max_results(aws_clients)
-    assert len(catalog.published(aws_clients, "web", ["us-east-1"])) == 1
+    assert len(catalog.published(aws_clients, "web", ["us-east-1"], project="acme")) == 1
     assert sizes == [IMAGES_PAGE] == [1000]
 
 

@@ -85,7 +85,7 @@ def read_only_project(tmp_path: Path) -> Iterator[Path]:
 @pytest.mark.parametrize(
     ("argv", "path", "action"),
     [
-        (["version", "bump", "web", "patch"], "packerpy.toml", "write"),
+        (["version", "bump", "web", "patch"], ".packerpy.toml.lock", "lock the config for editing"),
         (["init", "web", "--dir", "sub"], "sub/packerpy.toml", "write"),
         (["sandbox", "start"], ".packerpy", "write the sandbox's state"),
     ],

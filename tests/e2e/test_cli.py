@@ -114,7 +114,7 @@ def test_init_validate_build_creates_a_tagged_ami(aws: str, project: Path) -> No
     # PPL002 (IMDSv2 cannot be required) warns only before packer 1.7; the files are
     # packerpy.toml and hcl_templates/README.md.
     warnings = 0 if info.amazon_plugin_options else 1
-    assert record["lint"] == {"errors": 0, "warnings": warnings, "files": 2}
+    assert record["lint"] == {"errors": 0, "warnings": warnings, "files": 4}
     assert packer_leftovers(aws) == {"instances": [], "key_pairs": [], "security_groups": []}
 
 

@@ -123,7 +123,7 @@ def test_the_wheel_installs_and_builds_without_dev_extras(venv_bin: Path, tmp_pa
         env[key] = value
     try:
         assert packerpy("init", "web").returncode == 0
-        assert (project / ".gitignore").read_text() == ".packerpy/\nbuild/\n"
+        assert (project / ".gitignore").read_text() == ".packerpy/\nbuild/\n.packerpy.toml.lock\n"
         git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
         for step in (["init", "-q"], ["add", "."], ["commit", "-qm", "init"]):
             assert run([*git, *step], project, env).returncode == 0

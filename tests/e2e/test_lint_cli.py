@@ -39,7 +39,7 @@ def test_a_clean_project_exits_0(project: Path) -> None:
     summary = SUMMARY.fullmatch(done.stdout.splitlines()[-1])
     assert summary is not None, done.stdout
     # Only PPL002 may warn: it depends on the packer on PATH (1.6 cannot require IMDSv2).
-    assert summary.group(1, 3) == ("0", "3")
+    assert summary.group(1, 3) == ("0", "4")
     assert all(" warning PPL002 " in line for line in done.stdout.splitlines()[:-1])
 
     as_json = run_cli("lint", "--json", cwd=project)
@@ -49,6 +49,7 @@ def test_a_clean_project_exits_0(project: Path) -> None:
     assert env["data"]["errors"] == 0
     # The whole project is scanned, not only what the config references (issue 9 class 9).
     assert env["data"]["scanned"] == [
+        ".gitignore",
         "hcl_templates/README.md",
         "packerpy.toml",
         "provisioners/README.md",
@@ -95,7 +96,7 @@ def test_without_packer_only_ppl002_goes_unchecked(project: Path) -> None:
     done = run_cli("lint", cwd=project, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stderr.startswith("PPL002 not checked: packer: ")
-    assert done.stdout.splitlines() == ["0 error(s), 0 warning(s) in 3 file(s)"]
+    assert done.stdout.splitlines() == ["0 error(s), 0 warning(s) in 4 file(s)"]
 
 
 def test_build_runs_lint_first_and_fails_closed(aws: str, project: Path) -> None:

@@ -82,6 +82,11 @@ def test_ssh_bake_runs_inventory_and_brings_it_back(
     port, key = sshd
     assert run_cli("init", "web", cwd=tmp_path).returncode == 0
     shutil.copy(key, tmp_path / "id_build")
+    # A key file in the project must stay out of the repository: lint scans every file git would
+    # commit (issue 9 class 9), so the project is a git repo that ignores the key, as a user's is.
+    with (tmp_path / ".gitignore").open("a") as ignore:
+        ignore.write("id_build\n")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     out = tmp_path / "remote" / "inventory.json"  # where the script writes, on the "instance"
     config = tmp_path / "packerpy.toml"
     text = config.read_text()

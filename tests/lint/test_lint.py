@@ -91,6 +91,7 @@ def test_the_clean_project_has_no_findings(root: Path) -> None:
     result = run(root)
     assert result.findings == ()
     assert result.scanned == (
+        ".gitignore",
         "hcl_templates/README.md",
         "packerpy.toml",
         "provisioners/README.md",
@@ -143,7 +144,9 @@ def test_planted_secrets_are_found_in_every_kind_of_file(root: Path) -> None:
         assert finding.message.endswith(f") in {file}:{line}")
     assert result.errors == len(expected)
     assert "provisioners/keys.sh" in result.scanned
-    assert not any(s.startswith((".packerpy", ".venv", ".git", "build")) for s in result.scanned)
+    assert not any(
+        s.startswith((".packerpy/", ".venv/", ".git/", "build/")) for s in result.scanned
+    )
     assert_no_secret(result)
 
 
