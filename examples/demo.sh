@@ -34,8 +34,8 @@ show packerpy render web --out build/
 cat build/web.pkr.hcl build/web.pkrvars.hcl
 
 step "5. Lint, look up published versions, bake with the real packer, run the steps (copy, share, tag, deprecate)"
-show packerpy build web --json > build.json
-python - build.json <<'PY'
+show packerpy build web --json > "$work/build.json"
+python - "$work/build.json" <<'PY'
 import json, sys
 data = json.load(open(sys.argv[1]))["data"]
 print(f"built {data['image']} {data['version']} with packer {data['packer_version']}: {data['amis']}")
@@ -44,7 +44,7 @@ print("run record:", data["run_dir"])
 PY
 
 step "6. Look at the result in the sandbox with boto3"
-python - build.json <<'PY'
+python - "$work/build.json" <<'PY'
 import json, sys, boto3
 amis = json.load(open(sys.argv[1]))["data"]["amis"]
 for region, ami in amis.items():
@@ -78,15 +78,15 @@ for region in ("us-east-1", "us-west-2", "eu-west-1"):
     print(f"{region}: alias/ami-web -> {key}")
 PY
 sed -n '/^\[images.web\]/,$p' packerpy.toml
-show packerpy build web --json > build.json
-echo "baked: $(python -c 'import json; print(json.load(open("build.json"))["data"]["amis"])')"
+show packerpy build web --json > "$work/build.json"
+echo "baked: $(python -c 'import json; print(json.load(open("'"$work"'/build.json"))["data"]["amis"])')"
 echo "-- add a third region, then converge the existing version with publish"
 sed -i 's/regions = \["us-east-1", "us-west-2"\]/regions = ["us-east-1", "us-west-2", "eu-west-1"]/; s/"us-west-2" = "alias\/ami-web" }/"us-west-2" = "alias\/ami-web", "eu-west-1" = "alias\/ami-web" }/' packerpy.toml
 show packerpy publish web 1.0.0 --dry-run
 show packerpy publish web 1.0.0
 echo "-- again: a converged version makes no mutating call"
-show packerpy publish web 1.0.0 --json > publish.json
-python - publish.json <<'PY'
+show packerpy publish web 1.0.0 --json > "$work/publish.json"
+python - "$work/publish.json" <<'PY'
 import json, sys, boto3
 data = json.load(open(sys.argv[1]))["data"]
 print(f"re-publish: {data['calls']} AWS calls, mutating: {data['mutating']}")
