@@ -98,7 +98,7 @@ class AwsClients:
 
     def _make(self, service: str, region: str) -> Any:  # noqa: ANN401
         import boto3  # noqa: PLC0415 - boto3 costs ~0.3 s to import; only AWS commands pay it
-        from botocore.config import Config  # noqa: PLC0415
+        from botocore.config import Config  # noqa: PLC0415 - with boto3, lazily
 
         config = Config(
             retries={
@@ -148,7 +148,7 @@ def profile_setting(settings: AwsSettings | None) -> str:
 
 def _setup_message(exc: Exception, settings: AwsSettings | None) -> str | None:
     """The message for botocore's configuration errors (profile, config files, region)."""
-    from botocore.exceptions import (  # noqa: PLC0415
+    from botocore.exceptions import (  # noqa: PLC0415 - botocore loads with boto3, lazily
         ConfigParseError,
         NoRegionError,
         PartialCredentialsError,
@@ -169,7 +169,7 @@ def _setup_message(exc: Exception, settings: AwsSettings | None) -> str | None:
 @contextmanager
 def session_errors(settings: AwsSettings, action: str, region: str) -> Iterator[None]:
     """Making a session or client: botocore's errors (and a URL it cannot parse) as AwsErrors."""
-    from botocore.exceptions import BotoCoreError  # noqa: PLC0415
+    from botocore.exceptions import BotoCoreError  # noqa: PLC0415 - lazy, as boto3
 
     try:
         yield
@@ -184,7 +184,7 @@ def session_errors(settings: AwsSettings, action: str, region: str) -> Iterator[
 @contextmanager
 def translated(action: str, region: str) -> Iterator[None]:
     """Turn botocore's exceptions into one-line AwsErrors naming what was being done and where."""
-    from botocore.exceptions import (  # noqa: PLC0415
+    from botocore.exceptions import (  # noqa: PLC0415 - botocore loads with boto3, lazily
         BotoCoreError,
         ClientError,
         NoCredentialsError,

@@ -88,7 +88,7 @@ def wants_json(args: Sequence[str]) -> bool:
 def _state_dir(ctx: Any) -> Path | None:  # noqa: ANN401 - click context, or None
     """The project's .packerpy/ for a crash log: -c's directory, else the current one."""
     # Only a crash pays for the config package's import (pydantic, ~250 ms).
-    from packerpy.config.project import CONFIG_FILENAME, STATE_DIRNAME  # noqa: PLC0415
+    from packerpy.config.project import CONFIG_FILENAME, STATE_DIRNAME  # noqa: PLC0415 - crash only
 
     options = ctx.find_object(CliContext) if ctx is not None else None
     config = options.config if isinstance(options, CliContext) else None

@@ -87,9 +87,9 @@ def _rewrite(config_path: Path, image: str, new: Callable[[str], str]) -> str:
     """tomlkit edits the one value in place, so comments, ordering, quoting and layout survive,
     and the file is replaced atomically so a crash never leaves half a config."""
     # Lazy: tomlkit is needed only by the commands that edit the config.
-    import tomlkit  # noqa: PLC0415
-    from tomlkit.exceptions import TOMLKitError  # noqa: PLC0415
-    from tomlkit.items import String  # noqa: PLC0415
+    import tomlkit  # noqa: PLC0415 - only config edits need it
+    from tomlkit.exceptions import TOMLKitError  # noqa: PLC0415 - as above
+    from tomlkit.items import String  # noqa: PLC0415 - as above
 
     label = display_path(config_path)
     where = f"{label}: images.{image}"
