@@ -22,6 +22,11 @@ EXIT_VERSION_EXISTS = 9  # the configured version is already published: bump it
 EXIT_OUTDATED = 10  # `outdated` found images built on an older base AMI (for CI gates)
 EXIT_LINT = 11  # `lint` found error-level findings
 EXIT_ENVIRONMENT = 12  # the machine refused: read-only or full disk, a path that is a file, ...
+EXIT_VERIFY_FAILED = 13  # `verify` (policy, launch test, scan or compliance gate) failed
+EXIT_REFUSED = 14  # a lifecycle gate refused: not verified, channel order, revoked, in use, ...
+EXIT_CONFLICT = 15  # another process changed the same channel or rollout at the same time
+EXIT_FINDINGS = 16  # `scan` found vulnerabilities (or denied licences) at --fail-on or above
+EXIT_ROLLED_BACK = 17  # a rollout failed its health gate and returned to blue
 EXIT_INTERRUPTED = 130  # SIGINT/SIGTERM: packer was cancelled and cleaned up
 
 EXIT_CODES: dict[str, int] = {
@@ -38,6 +43,11 @@ EXIT_CODES: dict[str, int] = {
     "outdated": EXIT_OUTDATED,
     "lint": EXIT_LINT,
     "environment": EXIT_ENVIRONMENT,
+    "verify-failed": EXIT_VERIFY_FAILED,
+    "refused": EXIT_REFUSED,
+    "conflict": EXIT_CONFLICT,
+    "findings": EXIT_FINDINGS,
+    "rolled-back": EXIT_ROLLED_BACK,
     "interrupted": EXIT_INTERRUPTED,
 }
 
@@ -58,6 +68,11 @@ class ExitCode(IntEnum):
     OUTDATED = EXIT_OUTDATED
     LINT = EXIT_LINT
     ENVIRONMENT = EXIT_ENVIRONMENT
+    VERIFY_FAILED = EXIT_VERIFY_FAILED
+    REFUSED = EXIT_REFUSED
+    CONFLICT = EXIT_CONFLICT
+    FINDINGS = EXIT_FINDINGS
+    ROLLED_BACK = EXIT_ROLLED_BACK
     INTERRUPTED = EXIT_INTERRUPTED
 
 
@@ -177,3 +192,34 @@ class HostError(PackerpyError):
     """
 
     exit_code = EXIT_ENVIRONMENT
+
+
+class VerifyFailed(PackerpyError):
+    """`verify` ran and the version failed a check; the verdict is tagged on the AMI."""
+
+    exit_code = EXIT_VERIFY_FAILED
+
+
+class Refused(PackerpyError):
+    """A lifecycle gate said no: promote of an unverified or revoked version, out of channel
+    order, a base AMI that is revoked, cleanup of an AMI that became in use, a second rollout."""
+
+    exit_code = EXIT_REFUSED
+
+
+class Conflict(PackerpyError):
+    """Another process changed the same channel parameter or rollout between read and write."""
+
+    exit_code = EXIT_CONFLICT
+
+
+class FindingsError(PackerpyError):
+    """`scan` found vulnerabilities or denied licences at or above the threshold."""
+
+    exit_code = EXIT_FINDINGS
+
+
+class RolledBack(PackerpyError):
+    """A rollout failed a health check, timed out or saw its alarm, and went back to blue."""
+
+    exit_code = EXIT_ROLLED_BACK

@@ -104,6 +104,34 @@ def ami_name(pattern: str, image: str, version: str) -> str:
     return name
 
 
+# The release lifecycle's tags on an AMI (and its snapshots where noted by the writer).
+VERIFIED_TAG = f"{TAG_PREFIX}verified"  # pass | fail
+VERIFIED_AT_TAG = f"{TAG_PREFIX}verified-at"  # ISO 8601 UTC
+VERIFY_REASON_TAG = f"{TAG_PREFIX}verify-reason"  # short, <= 256 characters
+FORCED_TAG = f"{TAG_PREFIX}forced"  # a promotion past a gate with --force: channel and time
+REVOKED_TAG = f"{TAG_PREFIX}revoked"  # the reason given to `revoke`
+REVOKED_AT_TAG = f"{TAG_PREFIX}revoked-at"
+SBOM_TAG = f"{TAG_PREFIX}sbom"  # the SBOM's URI (s3://...) or "run:<run id>"
+SBOM_SHA_TAG = f"{TAG_PREFIX}sbom-sha256"
+COMPLIANCE_SCORE_TAG = f"{TAG_PREFIX}compliance-score"  # 0-100, one decimal
+COMPLIANCE_PROFILE_TAG = f"{TAG_PREFIX}compliance-profile"
+KEEP_TAG = f"{TAG_PREFIX}keep"  # any value: cleanup never deletes this AMI
+
+# Channels: one SSM parameter per image, channel and region; history labels name the version.
+DEFAULT_SSM_PREFIX = "/packerpy"
+
+
+def channel_parameter(prefix: str, project: str, image: str, channel: str) -> str:
+    """`/packerpy/<project>/<image>/<channel>`: the name consumers resolve (resolve:ssm:...)."""
+    return f"{prefix.rstrip('/')}/{project}/{image}/{channel}"
+
+
+def version_label(version: str) -> str:
+    """The SSM parameter label of a version: `v1.5.0`. Labels allow letters, digits, '.', '-'
+    and '_' (SSM LabelParameterVersion), so SemVer's '+build' becomes '_'."""
+    return "v" + version.replace("+", "_")
+
+
 # How many tags packerpy itself puts on a baked AMI, its snapshots and the build instance: every
 # `*_TAG` key this module defines, so defining another one lowers the number a user may set (AWS
 # allows 50 per resource; config/values.py). Counting them all is the safe side. It stays at the

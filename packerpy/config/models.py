@@ -14,6 +14,16 @@ from pydantic import (
 )
 
 from packerpy import naming
+from packerpy.config.lifecycle import (
+    AdoptSection,
+    Channels,
+    ComplianceSection,
+    CostSection,
+    RetentionSection,
+    SbomSection,
+    ScanSection,
+    VerifySection,
+)
 from packerpy.config.rules import check_image_aws_rules, check_partitions
 from packerpy.config.sections import (
     AMI_POLL_DELAY_SECONDS,
@@ -92,6 +102,15 @@ class ImageConfig(_Frozen):
         StrictStr,
         _pattern(r"[0-9A-Za-z-]{0,31}[A-Za-z-][0-9A-Za-z-]{0,31}", "a prerelease token (e.g. rc)"),
     ] = "rc"  # noqa: S105 - a version label, not a secret
+    # The release lifecycle (config/lifecycle.py); none of it is in the image's fingerprint
+    # except compliance, whose scan runs in the bake.
+    channels: Channels = ()
+    verify: VerifySection = VerifySection()
+    scan: ScanSection = ScanSection()
+    sbom: SbomSection = SbomSection()
+    retention: RetentionSection | None = None
+    compliance: ComplianceSection | None = None
+    adopt: AdoptSection = AdoptSection()
 
     @model_validator(mode="after")
     def _consistent(self) -> ImageConfig:
@@ -162,6 +181,7 @@ class Config(_Frozen):
     project: ProjectSection = ProjectSection()
     aws: AwsSection = AwsSection()
     packer: PackerSection = PackerSection()
+    cost: CostSection = CostSection()
     images: Annotated[dict[Name, ImageConfig], AfterValidator(_some_images)]
 
     @model_validator(mode="before")

@@ -24,6 +24,7 @@ from packerpy.config.types import (
     OuArn,
     ProjectPath,
     Region,
+    SsmPrefix,
     _pattern,
 )
 from packerpy.config.values import (
@@ -70,6 +71,8 @@ class ProjectSection(_Frozen):
     provisioners_dir: ProjectPath = "provisioners"
     runs_dir: ProjectPath = ".packerpy/runs"
     allow_outside_paths: StrictBool = False
+    # Channel parameters: <ssm_prefix>/<project>/<image>/<channel> in each region of the image.
+    ssm_prefix: SsmPrefix = "/packerpy"
 
 
 class AwsSection(_Frozen):

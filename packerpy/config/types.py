@@ -123,3 +123,8 @@ InstanceType = Annotated[
 ProjectPath = Annotated[
     StrictStr, StringConstraints(min_length=1, max_length=1024), AfterValidator(_project_path)
 ]
+# The SSM path under which channel parameters live (/packerpy/<project>/<image>/<channel>).
+SsmPrefix = Annotated[
+    StrictStr,
+    _pattern(r"(/[A-Za-z0-9_.-]{1,128}){1,10}", "an SSM path prefix like /packerpy or /org/amis"),
+]
