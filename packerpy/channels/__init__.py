@@ -1,0 +1,1 @@
+"""Channels: promote, rollback, revoke and the SSM parameters consumers resolve."""

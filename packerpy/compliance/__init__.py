@@ -1,0 +1,1 @@
+"""OpenSCAP compliance: scan in the bake, offline root scan, score gate."""

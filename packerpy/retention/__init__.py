@@ -1,0 +1,1 @@
+"""cleanup: retention policy, in-use protection, cost of what is removed."""

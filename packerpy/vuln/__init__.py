@@ -1,0 +1,1 @@
+"""What is in an image: SBOM (CycloneDX) from the inventory, offline OSV vulnerability scan."""
