@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install packer sshd demo test unit lint fmt typecheck check bench clean
+.PHONY: install packer sshd chromium demo test unit lint fmt typecheck check bench clean
 
 install: packer $(STAMP)
 
@@ -47,7 +47,19 @@ sshd:
 	  exit 1; \
 	fi
 
-test: install sshd
+# The estate report's browser test opens the page in Debian's Chromium (driven by Playwright).
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "chromium not found: installing Debian's chromium (for the report's browser test)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1; then \
+	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "chromium not found and apt is not usable: the report's browser test will be skipped" >&2; \
+	fi
+
+test: install sshd chromium
 	$(BIN)/pytest
 
 # The fast loop: no packer, no sshd, no AWS beyond the in-process moto; tests that need packer

@@ -205,6 +205,62 @@ class DoctorData(Data):
     skipped: int
 
 
+class ReportAmiData(Data):
+    region: str
+    ami: str
+    state: str
+    public: bool
+    size_gib: int
+
+
+class ReportVersionData(Data):
+    version: str
+    created: str
+    age_days: int
+    amis: list[ReportAmiData]
+    channels: list[str]
+    verified: str
+    verify_reason: str
+    revoked: str
+    compliance_score: str
+    vulnerabilities: int | None
+    shared_with: int
+    cleanup: str
+    cleanup_reasons: list[str]
+
+
+class ReportEventData(Data):
+    channel: str
+    version: str
+    at: str
+
+
+class ReportImageData(Data):
+    name: str
+    regions: list[str]
+    channels: list[str]
+    versions: list[ReportVersionData]
+    promotions: list[ReportEventData]
+    current: dict[str, dict[str, str]]
+
+
+class ReportCleanupData(Data):
+    amis: int
+    snapshots: int
+    gib: int
+    monthly_usd: float
+    prices_as_of: str
+
+
+class ReportData(Data):
+    project: str
+    generated: str
+    images: list[ReportImageData]
+    cleanup: ReportCleanupData | None
+    problems: list[str]
+    html: str | None  # the page written, when --html was given
+
+
 # Every command's data model, by command: the JSON Schemas a contract test pins.
 DATA_MODELS: dict[str, type[Data]] = {
     "init": InitData,
@@ -222,4 +278,5 @@ DATA_MODELS: dict[str, type[Data]] = {
     "images list": ImagesListData,
     "reap": ReapData,
     "doctor": DoctorData,
+    "report": ReportData,
 }

@@ -54,6 +54,10 @@ COMMANDS: dict[str, Entry] = {
     "sandbox": Entry("sandbox", "A local AWS (moto on 127.0.0.1) for demos and tests."),
     "version": Entry("versions", "Show and bump an image's semantic version."),
     "images": Entry("versions", "Published versions of an image."),
+    "report": Entry(
+        "report",
+        "Every image's versions, regions, channels, verdicts, sizes and ages, and a timeline.",
+    ),
     "doctor": Entry(
         "doctor",
         "Check packer, its amazon plugin, shellcheck, git, the config, AWS and the sandbox.",
