@@ -81,7 +81,7 @@ def test_adopt_appends_a_loadable_entry_and_never_touches_the_files(project_dir:
 def test_a_second_adopt_of_the_same_name_is_refused(project_dir: Path) -> None:
     config = project_dir / "packerpy.toml"
     register.adopt(load(config), project_dir / "packer" / "single", "legacy")
-    with pytest.raises(ConfigError, match="images.legacy exists already"):
+    with pytest.raises(ConfigError, match=r"images\.legacy exists already"):
         register.adopt(load(config), project_dir / "packer" / "single", "legacy")
 
 
@@ -93,7 +93,7 @@ def test_a_filter_base_is_proposed(project_dir: Path) -> None:
 
 def test_unsupported_shapes_get_one_line(tmp_path: Path) -> None:
     (tmp_path / "old.json").write_text("{}")
-    with pytest.raises(ConfigError, match="old.json is JSON: run `packer hcl2_upgrade` first"):
+    with pytest.raises(ConfigError, match=r"old\.json is JSON: run `packer hcl2_upgrade` first"):
         template.read(tmp_path)
     (tmp_path / "d.pkr.hcl").write_text(
         'source "docker" "x" {\n  image = "debian"\n}\nbuild {\n  sources = ["source.docker.x"]\n}\n'
