@@ -16,7 +16,10 @@ def _used_sources(template: TemplateDir, only: tuple[str, ...]) -> list[Source]:
     wanted = {ref for build in template.builds for ref in build.sources}
     chosen = [s for s in template.sources if s.ref in wanted and s.type in AMAZON_SOURCES]
     if only:
-        chosen = [s for s in chosen if f"{s.type}.{s.name}" in only or s.name in only]
+        # packer's -only names are TYPE.NAME, or BUILD.TYPE.NAME in a named build.
+        chosen = [
+            s for s in chosen if any(o == s.name or o.endswith(f"{s.type}.{s.name}") for o in only)
+        ]
     return chosen
 
 

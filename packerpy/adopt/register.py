@@ -21,28 +21,29 @@ class AdoptResult:
     written: bool
 
 
-def _relative(project: config.Project, directory: Path) -> str:
-    root = project.root.resolve()
+def _relative(config_path: Path, directory: Path) -> str:
+    root = config_path.resolve().parent
     resolved = directory.resolve()
-    if not resolved.is_relative_to(root) and not project.config.project.allow_outside_paths:
+    if not resolved.is_relative_to(root):
         raise ConfigError(
-            f"{display_path(directory)}: outside the project ({display_path(root)}); copy it in, "
-            "or set project.allow_outside_paths = true"
+            f"{display_path(directory)}: outside the project ({display_path(root)}); "
+            "adopt a directory inside it"
         )
     return Path(os.path.relpath(resolved, root)).as_posix()
 
 
-def adopt(
-    project: config.Project, directory: Path, image: str, *, dry_run: bool = False
-) -> AdoptResult:
-    """Propose (and unless dry_run, append) `[images.<image>]` for a template directory."""
-    if image in project.config.images:
-        raise ConfigError(f"{project.label}: images.{image} exists already; pick another --image")
-    relative = _relative(project, directory)
+def adopt(config_path: Path, directory: Path, image: str, *, dry_run: bool = False) -> AdoptResult:
+    """Propose (and unless dry_run, append) `[images.<image>]` for a template directory.
+
+    Works on a packerpy.toml with no image yet (a team whose templates are all hand-written):
+    the file is loaded in full only once the entry is in it, and the entry is taken out again
+    when the whole does not load.
+    """
+    relative = _relative(config_path, directory)
     found = template.read(directory)
     proposal = propose.propose(found, image, relative)
     if not dry_run:
-        edit.append_image(project.path, image, proposal.block, check=config.load)
+        edit.append_image(config_path, image, proposal.block, check=config.load)
     return AdoptResult(
         proposal=proposal, template_dir=relative, files=found.files, written=not dry_run
     )

@@ -18,7 +18,7 @@ from packerpy import records
 from packerpy.aws.clients import AwsClients
 from packerpy.aws.images import ImageCache
 from packerpy.aws.settings import AwsSettings
-from packerpy.bake import execute, orphans, plan
+from packerpy.bake import adopted, execute, orphans, plan
 from packerpy.config import Project, image_regions
 from packerpy.contract import BuildData
 from packerpy.errors import PackerTemplateError
@@ -130,6 +130,11 @@ def _render_files(
 def render_to(project: Project, name: str, settings: AwsSettings, out_dir: Path) -> RenderResult:
     """Write the HCL packerpy would run for `name` into out_dir."""
     info = packer.detect()
+    if project.image(name).template_dir:  # adopted: the files as they are, and the var file
+        found, roles = adopted.read_checked(project, name, settings)
+        values = adopted.values(project, name, settings, roles, {})
+        copy, var_file = adopted.stage(found.path, out_dir, values)
+        return RenderResult(name, str(copy), str(var_file), str(found.path), info.version_text)
     rendered, files = _render_files(project, name, settings, info, out_dir)
     return RenderResult(
         image=name,
@@ -170,6 +175,10 @@ def validate(project: Project, settings: AwsSettings, only: str | None = None) -
     for name in names:
         image = project.image(name)
         registry.resolve(image.steps, where=f"{project.label}: images.{name}.steps")
+        if image.template_dir:  # the user's directory, as it is: no render, no fmt check
+            adopted.validate(info, project, name, settings)
+            checked.append(ImageCheck(name, image.template_dir, ("config", "packer validate")))
+            continue
         with tempfile.TemporaryDirectory(prefix="packerpy-validate-") as tmp:
             rendered, files = _render_files(project, name, settings, info, Path(tmp))
             _packer_checks(info, files, image.secrets)
@@ -215,9 +224,9 @@ def build(
         chosen = _plan(target, preflight, record, opts)
         orphans.warn(check, record, opts.progress)
         held = None
-        if isinstance(chosen, plan.Bake):  # a reuse bakes nothing and claims nothing
+        if not isinstance(chosen, plan.Reuse):  # a reuse bakes nothing and claims nothing
             with record.phase("claim"):
-                held = plan.claim_version(target, chosen, record.dir.name)
+                held = plan.claim_version(target, chosen.fingerprint, record.dir.name)
             record.note(claim=held.name if held else None)
         with plan.releasing(held):
             built, seed = _make_image(target, chosen, record, opts, secrets)
@@ -248,7 +257,7 @@ def build(
 
 def _plan(
     target: plan.Target, preflight: plan.Preflight, record: records.RunRecord, opts: BuildOptions
-) -> plan.BakePlan:
+) -> plan.BakePlan | adopted.AdoptedBake:
     """Lint, look up what exists, render: reuse an identical AMI, refuse, or bake."""
     with record.phase("lint"):
         if opts.skip_lint:
@@ -258,7 +267,9 @@ def _plan(
     with record.phase("lookup"):
         found = plan.look_up(target, preflight)
     with record.phase("render"):
-        chosen = plan.decide(target, found, git=preflight.git, force_bake=opts.force_bake)
+        # An adopted template directory is read, never rendered (bake/adopted.py).
+        decide = adopted.decide if target.image.template_dir else plan.decide
+        chosen = decide(target, found, git=preflight.git, force_bake=opts.force_bake)
     record.note(fingerprint=chosen.fingerprint, base_ami=chosen.base_ami)
     return chosen
 
@@ -275,7 +286,7 @@ def _header(target: plan.Target) -> dict[str, Any]:
 
 def _make_image(
     target: plan.Target,
-    chosen: plan.BakePlan,
+    chosen: plan.BakePlan | adopted.AdoptedBake,
     record: records.RunRecord,
     opts: BuildOptions,
     secrets: Mapping[str, str],
@@ -283,6 +294,18 @@ def _make_image(
     """The image the steps work on, and what is already known of it (an ImageCache seed)."""
     if isinstance(chosen, plan.Reuse):
         return plan.reused_image(target, chosen), chosen.published.image_cache_seed()
+    if isinstance(chosen, adopted.AdoptedBake):
+        with record.phase("bake"):
+            amis = adopted.run(
+                target.info,
+                chosen,
+                record.dir,
+                on_event=opts.on_event,
+                timeout=opts.timeout,
+                on_start=record.child_started,
+                endpoint=target.settings.endpoint_url,
+            )
+        return execute.baked_image(target, chosen.tags, amis), {}
     with record.phase("init"):
         files = execute.prepare(target.info, orphans.with_run_id(chosen, record.run_id), record.dir)
     with record.phase("bake"):
@@ -293,5 +316,6 @@ def _make_image(
             timeout=opts.timeout,
             secrets=secrets,
             on_start=record.child_started,
+            endpoint=target.settings.endpoint_url,
         )
-    return execute.baked_image(target, chosen, amis), {}
+    return execute.baked_image(target, chosen.tags, amis), {}

@@ -66,7 +66,7 @@ def test_encryption_as_the_template_writes_it() -> None:
 def test_adopt_appends_a_loadable_entry_and_never_touches_the_files(project_dir: Path) -> None:
     before = _tree_hash(project_dir / "packer")
     result = register.adopt(
-        load(project_dir / "packerpy.toml"), project_dir / "packer" / "single", "legacy"
+        project_dir / "packerpy.toml", project_dir / "packer" / "single", "legacy"
     )
     assert result.written
     image = load(project_dir / "packerpy.toml").image("legacy")
@@ -80,9 +80,9 @@ def test_adopt_appends_a_loadable_entry_and_never_touches_the_files(project_dir:
 
 def test_a_second_adopt_of_the_same_name_is_refused(project_dir: Path) -> None:
     config = project_dir / "packerpy.toml"
-    register.adopt(load(config), project_dir / "packer" / "single", "legacy")
+    register.adopt(config, project_dir / "packer" / "single", "legacy")
     with pytest.raises(ConfigError, match=r"images\.legacy exists already"):
-        register.adopt(load(config), project_dir / "packer" / "single", "legacy")
+        register.adopt(config, project_dir / "packer" / "single", "legacy")
 
 
 def test_a_filter_base_is_proposed(project_dir: Path) -> None:
@@ -116,3 +116,20 @@ def test_adopt_cli_dry_run_writes_nothing(project_dir: Path) -> None:
     bad = run_cli("adopt", "nowhere", "--image", "x", cwd=project_dir)
     assert bad.returncode == 2
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_only_selects_the_sources_checked() -> None:
+    multi = template.read(DATA / "multi")
+    endpoint = "http://127.0.0.1:5000"
+    problems = checks.endpoint_problems(multi, {}, endpoint, ("both.amazon-ebs.large",))
+    assert len(problems) == 1
+    assert "source.amazon-ebs.large" in problems[0]
+
+
+def test_packer_under_an_endpoint_cannot_reach_anything_else() -> None:
+    from packerpy.packer.binary import CLOSED_PROXY, environment
+
+    env = environment({"PATH": "/bin"}, confine_to="http://127.0.0.1:4566")
+    assert env["HTTPS_PROXY"] == env["https_proxy"] == CLOSED_PROXY
+    assert env["NO_PROXY"] == "127.0.0.1"
+    assert "HTTPS_PROXY" not in environment({"PATH": "/bin"})

@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 
+from packerpy import config
 from packerpy.adopt import register
 from packerpy.cli import output
 from packerpy.cli.commands import module_app
-from packerpy.cli.invocation import JsonOption, project
+from packerpy.cli.invocation import JsonOption, cli_context
 from packerpy.contract import AdoptData
 
 app = module_app()
@@ -32,7 +33,8 @@ def adopt(
     with template_dir = DIRECTORY and what it could read (regions, encryption, sharing, base).
     The template's files are never modified; `packerpy build IMAGE` runs them as written.
     """
-    result = register.adopt(project(ctx), directory, image, dry_run=dry_run)
+    path = config.find_config(cli_context(ctx).config)
+    result = register.adopt(path, directory, image, dry_run=dry_run)
     proposal = result.proposal
     data = AdoptData(
         image=proposal.image,
