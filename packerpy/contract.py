@@ -292,4 +292,5 @@ DATA_MODELS: dict[str, type[Data]] = {
     "doctor": DoctorData,
     "report": ReportData,
     "adopt": AdoptData,
+    "post-process": PublishData,
 }

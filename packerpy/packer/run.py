@@ -180,14 +180,12 @@ def build(  # noqa: PLR0913 - keyword-only, each an independent input of one pac
     endpoint: str | None = None,
 ) -> None:
     """Run `packer build`, streaming typed events; packer's full output goes to `log_path`.
-
-    Runs in the template's directory, so relative outputs (the manifest) land beside it.
+    Runs in the template's directory (or `cwd`): relative outputs (the manifest) land there.
     `secrets` (variable name -> value) go to packer as PKR_VAR_* and are redacted from every
     line of its output before packerpy logs, shows or keeps it. packer itself writes to
     raw_log_path(log_path) (0600, unredacted), which packerpy follows and removes once packer
     has exited: if packerpy is killed, packer finishes or cleans up by itself and the raw log
-    keeps what it said. `on_start` receives packer's pid.
-    """
+    keeps what it said. `on_start` receives packer's pid; `endpoint` confines packer to it."""
     command = build_command(info, template, var_file, only=only)
     lines = _BuildLines(on_event)
     raw = raw_log_path(log_path)
@@ -202,9 +200,7 @@ def build(  # noqa: PLR0913 - keyword-only, each an independent input of one pac
                 command,
                 on_line=lines,
                 output=raw,
-                # An adopted directory runs from inside itself, as its authors run it: packer
-                # resolves relative script paths against the working directory.
-                cwd=cwd or template.parent,
+                cwd=cwd or template.parent,  # adopted: inside it (relative script paths)
                 env=environment(extra=secret_environment(secrets or {}), confine_to=endpoint),
                 log=log,
                 timeout=timeout,

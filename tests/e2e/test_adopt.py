@@ -80,3 +80,60 @@ def test_validate_runs_packer_on_the_directory_as_it_is(aws: str, project: Path)
     assert done.returncode == 0, done.stderr
     image = envelope(done)["data"]["images"][0]
     assert image["checks"] == ["config", "packer validate"]
+
+
+def test_post_process_from_inside_packer_versions_tags_and_shares(aws: str, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    shutil.copytree(DATA / "selfrun", tmp_path / "packer")
+    (tmp_path / "packerpy.toml").write_text(
+        '[project]\nname = "acme"\n\n[images.selfrun]\nversion = "2.0.0"\n'
+        'base = { ami = "ami-03cf127a" }\nshare = { accounts = ["123456789012"] }\n'
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [
+        "packer",
+        "build",
+        "-machine-readable",
+        f"-var=aws_endpoint={aws}",
+        f"-var=packerpy={sys.executable} -m packerpy",
+        ".",
+    ]
+    done = subprocess.run(
+        command, cwd=tmp_path / "packer", env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    amis = envelope_free_amis(tmp_path / "packer" / "manifest.json")
+    tags = tags_of(aws, "us-east-1", amis["us-east-1"])
+    assert (tags["packerpy:image"], tags["packerpy:version"]) == ("selfrun", "2.0.0")
+    users = ec2_client(aws).describe_image_attribute(
+        ImageId=amis["us-east-1"], Attribute="launchPermission"
+    )["LaunchPermissions"]
+    assert [p["UserId"] for p in users] == ["123456789012"]
+    # A re-run converges: nothing left to change.
+    again = run_cli(
+        "post-process",
+        "--image",
+        "selfrun",
+        "--manifest",
+        "packer/manifest.json",
+        "--json",
+        cwd=tmp_path,
+    )
+    assert again.returncode == 0, again.stderr
+    assert envelope(again)["data"]["mutating"] == []
+
+
+def envelope_free_amis(manifest: Path) -> dict[str, str]:
+    from packerpy.packer import manifest as packer_manifest
+
+    (artifact,) = packer_manifest.read(manifest)
+    return artifact.amis
+
+
+def ec2_client(endpoint: str):
+    from tests.helpers import ec2
+
+    return ec2(endpoint)
