@@ -261,6 +261,18 @@ class ReportData(Data):
     html: str | None  # the page written, when --html was given
 
 
+class AdoptData(Data):
+    image: str
+    template_dir: str
+    files: list[str]
+    sources: list[str]
+    builds: list[str]
+    roles: dict[str, str]  # packerpy's value -> the template variable that receives it
+    notes: list[str]
+    entry: str  # the TOML appended to packerpy.toml
+    written: bool
+
+
 # Every command's data model, by command: the JSON Schemas a contract test pins.
 DATA_MODELS: dict[str, type[Data]] = {
     "init": InitData,
@@ -279,4 +291,6 @@ DATA_MODELS: dict[str, type[Data]] = {
     "reap": ReapData,
     "doctor": DoctorData,
     "report": ReportData,
+    "adopt": AdoptData,
+    "post-process": PublishData,
 }

@@ -36,6 +36,7 @@ def run_packer(
     timeout: float | None,
     secrets: Mapping[str, str],
     on_start: Callable[[int], None] | None = None,
+    endpoint: str | None = None,
 ) -> dict[str, str]:
     """Run packer build and return this run's region -> AMI from its manifest.
 
@@ -51,6 +52,7 @@ def run_packer(
         timeout=timeout,
         secrets=secrets,
         on_start=on_start,
+        endpoint=endpoint,
     )
     artifacts = manifest.read(manifest_path)
     if len(artifacts) != 1:
@@ -58,14 +60,14 @@ def run_packer(
     return artifacts[0].amis
 
 
-def baked_image(target: Target, plan: Bake, amis: Mapping[str, str]) -> BuiltImage:
-    """What packer made, as the steps' input."""
+def baked_image(target: Target, tags: Mapping[str, str], amis: Mapping[str, str]) -> BuiltImage:
+    """What packer made (with its provenance `tags`), as the steps' input."""
     return BuiltImage(
         image=target.name,
         version=target.image.version,
         amis=dict(amis),
         config=target.image,
-        provenance=dict(plan.tags),
+        provenance=dict(tags),
         regions=target.regions,
         project=target.project.config.project.name,
     )

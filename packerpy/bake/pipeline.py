@@ -7,50 +7,35 @@ are frozen result objects the CLI renders as text or JSON.
 from __future__ import annotations
 
 import dataclasses
-import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 from packerpy import records
 from packerpy.aws.clients import AwsClients
 from packerpy.aws.images import ImageCache
 from packerpy.aws.settings import AwsSettings
-from packerpy.bake import execute, orphans, plan
+from packerpy.bake import adopted, execute, orphans, plan
+from packerpy.bake.validation import ImageCheck, RenderResult, ValidateResult, render_to, validate
 from packerpy.config import Project, image_regions
 from packerpy.contract import BuildData
-from packerpy.errors import PackerTemplateError
-from packerpy.estate import regions
 from packerpy.packer import binary as packer
 from packerpy.packer.events import Event
-from packerpy.render import jinja as render
 from packerpy.steps import protocol as steps
 from packerpy.steps import registry
 
-
-@dataclass(frozen=True)
-class RenderResult:
-    image: str
-    template: str
-    var_file: str
-    source: str
-    packer_version: str
-
-
-@dataclass(frozen=True)
-class ImageCheck:
-    image: str
-    source: str
-    checks: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ValidateResult:
-    config: str
-    packer_version: str
-    images: tuple[ImageCheck, ...]
+# validate and render live in validation.py; callers have always found them here.
+__all__ = [
+    "BuildOptions",
+    "BuildResult",
+    "ImageCheck",
+    "RenderResult",
+    "ValidateResult",
+    "build",
+    "render_to",
+    "validate",
+]
 
 
 @dataclass(frozen=True)
@@ -117,74 +102,6 @@ class BuildOverrides(TypedDict, total=False):
     environ: Mapping[str, str] | None
 
 
-def _render_files(
-    project: Project, name: str, settings: AwsSettings, info: packer.PackerInfo, out_dir: Path
-) -> tuple[render.Rendered, render.RenderedFiles]:
-    rendered = render.render(project, name, settings, info)
-    files = render.write(rendered, out_dir)
-    render.check_hcl(rendered.text, str(files.template))
-    render.check_hcl(rendered.var_file_text, str(files.var_file))
-    return rendered, files
-
-
-def render_to(project: Project, name: str, settings: AwsSettings, out_dir: Path) -> RenderResult:
-    """Write the HCL packerpy would run for `name` into out_dir."""
-    info = packer.detect()
-    rendered, files = _render_files(project, name, settings, info, out_dir)
-    return RenderResult(
-        image=name,
-        template=str(files.template),
-        var_file=str(files.var_file),
-        source=str(rendered.template),
-        packer_version=info.version_text,
-    )
-
-
-def _packer_checks(
-    info: packer.PackerInfo, files: render.RenderedFiles, secret_names: Sequence[str]
-) -> None:
-    diff = packer.fmt_diff(info, files.template)
-    if diff is not None:
-        raise PackerTemplateError(
-            f"{files.template.name}: rendered template is not in `packer fmt` form; "
-            "fix the Jinja2 template's layout (the diff follows)",
-            tail=diff.splitlines()[-20:],
-        )
-    packer.init(info, files.template)
-    # Validation needs no real secret: a placeholder proves the template accepts the variable.
-    placeholders = {name.lower(): "validate-placeholder" for name in secret_names}
-    packer.validate(info, files.template, files.var_file, secrets=placeholders)
-
-
-def validate(project: Project, settings: AwsSettings, only: str | None = None) -> ValidateResult:
-    """Config, then each image's rendered template: python-hcl2, packer fmt -check, validate."""
-    info = packer.detect()
-    names = [only] if only else sorted(project.config.images)
-    # Opt-in regions the account has not enabled: one DescribeRegions, or a note when offline.
-    wanted = {
-        f"{project.label}: images.{n}.regions": image_regions(project.image(n), settings.region)
-        for n in names
-    }
-    opt_in = regions.validate_check(AwsClients(settings), wanted)
-    checked = []
-    for name in names:
-        image = project.image(name)
-        registry.resolve(image.steps, where=f"{project.label}: images.{name}.steps")
-        with tempfile.TemporaryDirectory(prefix="packerpy-validate-") as tmp:
-            rendered, files = _render_files(project, name, settings, info, Path(tmp))
-            _packer_checks(info, files, image.secrets)
-        checked.append(
-            ImageCheck(
-                image=name,
-                source=str(rendered.template),
-                checks=("config", "render", "python-hcl2", "packer fmt", "packer validate", opt_in),
-            )
-        )
-    return ValidateResult(
-        config=str(project.path), packer_version=info.version_text, images=tuple(checked)
-    )
-
-
 def build(
     project: Project,
     name: str,
@@ -215,9 +132,9 @@ def build(
         chosen = _plan(target, preflight, record, opts)
         orphans.warn(check, record, opts.progress)
         held = None
-        if isinstance(chosen, plan.Bake):  # a reuse bakes nothing and claims nothing
+        if not isinstance(chosen, plan.Reuse):  # a reuse bakes nothing and claims nothing
             with record.phase("claim"):
-                held = plan.claim_version(target, chosen, record.dir.name)
+                held = plan.claim_version(target, chosen.fingerprint, record.dir.name)
             record.note(claim=held.name if held else None)
         with plan.releasing(held):
             built, seed = _make_image(target, chosen, record, opts, secrets)
@@ -248,7 +165,7 @@ def build(
 
 def _plan(
     target: plan.Target, preflight: plan.Preflight, record: records.RunRecord, opts: BuildOptions
-) -> plan.BakePlan:
+) -> plan.BakePlan | adopted.AdoptedBake:
     """Lint, look up what exists, render: reuse an identical AMI, refuse, or bake."""
     with record.phase("lint"):
         if opts.skip_lint:
@@ -258,7 +175,9 @@ def _plan(
     with record.phase("lookup"):
         found = plan.look_up(target, preflight)
     with record.phase("render"):
-        chosen = plan.decide(target, found, git=preflight.git, force_bake=opts.force_bake)
+        # An adopted template directory is read, never rendered (bake/adopted.py).
+        decide = adopted.decide if target.image.template_dir else plan.decide
+        chosen = decide(target, found, git=preflight.git, force_bake=opts.force_bake)
     record.note(fingerprint=chosen.fingerprint, base_ami=chosen.base_ami)
     return chosen
 
@@ -275,7 +194,7 @@ def _header(target: plan.Target) -> dict[str, Any]:
 
 def _make_image(
     target: plan.Target,
-    chosen: plan.BakePlan,
+    chosen: plan.BakePlan | adopted.AdoptedBake,
     record: records.RunRecord,
     opts: BuildOptions,
     secrets: Mapping[str, str],
@@ -283,6 +202,18 @@ def _make_image(
     """The image the steps work on, and what is already known of it (an ImageCache seed)."""
     if isinstance(chosen, plan.Reuse):
         return plan.reused_image(target, chosen), chosen.published.image_cache_seed()
+    if isinstance(chosen, adopted.AdoptedBake):
+        with record.phase("bake"):
+            amis = adopted.run(
+                target.info,
+                chosen,
+                record.dir,
+                on_event=opts.on_event,
+                timeout=opts.timeout,
+                on_start=record.child_started,
+                endpoint=target.settings.endpoint_url,
+            )
+        return execute.baked_image(target, chosen.tags, amis), {}
     with record.phase("init"):
         files = execute.prepare(target.info, orphans.with_run_id(chosen, record.run_id), record.dir)
     with record.phase("bake"):
@@ -293,5 +224,6 @@ def _make_image(
             timeout=opts.timeout,
             secrets=secrets,
             on_start=record.child_started,
+            endpoint=target.settings.endpoint_url,
         )
-    return execute.baked_image(target, chosen, amis), {}
+    return execute.baked_image(target, chosen.tags, amis), {}

@@ -201,13 +201,8 @@ def decide(
         secret_names=image.secrets,
         amazon_plugin=rendered.amazon_plugin,
     )
-    same = next((p for p in reversed(found.published) if p.fingerprint == fp), None)
-    if same is not None and not force_bake:
-        reason = (
-            f"inputs unchanged: {target.name} {same.version} ({', '.join(same.amis.values())}) "
-            f"has fingerprint {fp[:12]}; use --force-bake to bake {image.version} anyway"
-        )
-        return Reuse(published=same, reason=reason, fingerprint=fp, base_ami=base.id)
+    if (reuse := reuse_of(target, found, fp, force_bake=force_bake)) is not None:
+        return reuse
     tags = provenance.tags(
         git=git(),
         base_ami=base.id,
@@ -220,6 +215,18 @@ def decide(
     return Bake(
         rendered=render.with_tags(rendered, tags), tags=tags, fingerprint=fp, base_ami=base.id
     )
+
+
+def reuse_of(target: Target, found: Found, fp: str, *, force_bake: bool) -> Reuse | None:
+    """The newest published version with fingerprint `fp`, to reuse instead of baking."""
+    same = next((p for p in reversed(found.published) if p.fingerprint == fp), None)
+    if same is None or force_bake:
+        return None
+    reason = (
+        f"inputs unchanged: {target.name} {same.version} ({', '.join(same.amis.values())}) "
+        f"has fingerprint {fp[:12]}; use --force-bake to bake {target.image.version} anyway"
+    )
+    return Reuse(published=same, reason=reason, fingerprint=fp, base_ami=found.base.id)
 
 
 def built_from_published(
@@ -251,16 +258,14 @@ def reused_image(target: Target, reuse: Reuse) -> BuiltImage:
     )
 
 
-def claim_version(target: Target, chosen: BakePlan, run: str) -> claim.Claim | None:
+def claim_version(target: Target, fingerprint: str, run: str) -> claim.Claim:
     """Claim the version before a bake (bake/claim.py); a reuse bakes nothing and needs none."""
-    if isinstance(chosen, Reuse):
-        return None
     image = target.image
     return claim.take(
         target.aws,
         target.regions[0],
         claim.parameter_name(target.project.config.project.name, target.name, image.version),
-        claim.holder_now(run, chosen.fingerprint, target.started),
+        claim.holder_now(run, fingerprint, target.started),
         what=f"{target.project.label}: images.{target.name}.version: {image.version}",
         now=target.started,
     )

@@ -126,3 +126,36 @@ def _rewrite(config_path: Path, image: str, new: Callable[[str], str]) -> str:
     # The replacement keeps the config's permissions (mkstemp would leave it 0600).
     atomic.write_bytes(target, tomlkit.dumps(doc).encode("utf-8"), mode=mode & 0o7777)
     return old.unwrap()
+
+
+def append_image(
+    config_path: Path, image: str, block: str, *, check: Callable[[Path], object]
+) -> None:
+    """Under the config's lock: append an `[images.<image>]` block (text, comments kept) and
+    run `check` on the result (a full load); a block that does not load is taken out again."""
+    import tomlkit  # noqa: PLC0415 - only config edits need it
+    from tomlkit.exceptions import TOMLKitError  # noqa: PLC0415 - as above
+
+    label = display_path(config_path)
+    target = config_path.resolve()
+    lock = lock_path(config_path)
+    try:
+        with FileLock(lock, timeout=LOCK_TIMEOUT):
+            text = target.read_bytes().decode("utf-8")
+            mode = target.stat().st_mode & 0o7777
+            try:
+                images = tomlkit.parse(text).get("images") or {}
+            except TOMLKitError as exc:
+                raise ConfigError(f"{label}: not valid TOML: {exc}") from None
+            if image in images:
+                raise ConfigError(f"{label}: images.{image} exists already; pick another --image")
+            atomic.write_bytes(target, (text.rstrip("\n") + "\n\n" + block).encode(), mode=mode)
+            try:
+                check(config_path)
+            except BaseException:
+                atomic.write_bytes(target, text.encode("utf-8"), mode=mode)
+                raise
+    except Timeout:
+        raise ConfigError(f"{label}: another packerpy is editing it; retry") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{label}: cannot edit: {exc}") from None

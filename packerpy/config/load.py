@@ -130,7 +130,12 @@ def _check_references(project: Project) -> None:
             naming.ami_name(image.ami_name_pattern, name, image.version)
         except ValueError as exc:
             raise ConfigError(f"{where}.ami_name_pattern: {exc}") from None
-        if paths.find(project.templates_dirs(), f"{image.template}.pkr.hcl.j2") is None:
+        if image.template_dir:
+            if not (project.root / image.template_dir).is_dir():
+                raise ConfigError(
+                    f"{where}.template_dir: {show(image.template_dir)} is not a directory"
+                )
+        elif paths.find(project.templates_dirs(), f"{image.template}.pkr.hcl.j2") is None:
             known = ", ".join(available_templates(project)) or "none"
             raise ConfigError(
                 f"{where}.template: {image.template!r} is not a template (available: {known})"

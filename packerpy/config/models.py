@@ -49,6 +49,7 @@ from packerpy.config.types import (
     InstanceType,
     KmsKey,
     Name,
+    ProjectPath,
     Region,
     TemplateName,
     VarName,
@@ -111,6 +112,9 @@ class ImageConfig(_Frozen):
     retention: RetentionSection | None = None
     compliance: ComplianceSection | None = None
     adopt: AdoptSection = AdoptSection()
+    # A hand-written template directory (`packerpy adopt`): packer runs it unchanged, and
+    # `template`, `instance_type`, `provisioners` and `communicator` are the template's business.
+    template_dir: ProjectPath | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> ImageConfig:
@@ -130,6 +134,11 @@ class ImageConfig(_Frozen):
             raise ValueError("secrets: a secret is listed twice")
 
     def _check_instance(self) -> None:
+        if self.template_dir and (self.provisioners or self.template != "amazon-ebs"):
+            raise ValueError(
+                "template_dir: an adopted template runs as written; its provisioners and "
+                "template are its own (remove provisioners/template from this image)"
+            )
         if "SCRUB_EXTRA_PATHS" in self.provisioner_env and self.scrub_paths:
             raise ValueError("set scrub_paths or provisioner_env.SCRUB_EXTRA_PATHS, not both")
         if clash := sorted(set(self.secrets) & set(self.provisioner_env)):

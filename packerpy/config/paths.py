@@ -25,6 +25,8 @@ def _named_paths(project: Project) -> Iterator[tuple[str, str]]:
         for index, ref in enumerate(image.provisioners):
             if isinstance(ref, ScriptProvisioner):
                 yield f"images.{name}.provisioners[{index}].script", ref.script
+        if image.template_dir:
+            yield f"images.{name}.template_dir", image.template_dir
         if key_file := image.communicator.ssh_private_key_file:
             yield f"images.{name}.communicator.ssh_private_key_file", key_file
 

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from packerpy.adopt import checks, template
 from packerpy.config import ImageConfig, Project
 from packerpy.lint.model import Finding, finding, relative
 from packerpy.packer.binary import PackerInfo
@@ -97,6 +98,7 @@ def check(project: Project, packer: PackerInfo | None) -> tuple[list[Finding], l
     for name, image in project.config.images.items():
         hits = [
             *_image_hits(name, image, required_tags),
+            *_adopted_hits(project, name, image),
             *_build_env_hits(name, image, packer),
             *_base_hits(name, image),
         ]
@@ -113,7 +115,7 @@ def _image_hits(name: str, image: ImageConfig, required_tags: tuple[str, ...]) -
     at = ("images", name)
     # A public AMI cannot be encrypted (EC2 refuses it; the config refuses the pair), so an
     # explicitly public image is unencrypted by necessity; PPL003 still reports it as public.
-    if not image.encrypt and not image.share.public:
+    if not image.encrypt and not image.share.public and not image.template_dir:
         yield "PPL001", (*at, "encrypt"), f"images.{name}: AMI is not encrypted"
     if missing_tags := [t for t in required_tags if t not in image.tags]:
         yield (
@@ -131,8 +133,26 @@ def _image_hits(name: str, image: ImageConfig, required_tags: tuple[str, ...]) -
         )
 
 
+def _adopted_hits(project: Project, name: str, image: ImageConfig) -> Iterator[Hit]:
+    """PPL001 on what an adopted template really does: its encrypt_boot, not packerpy.toml."""
+    if not image.template_dir:
+        return
+    found = template.read(project.root / image.template_dir)
+    for source, encrypted in checks.encrypts(found, image.adopt.only).items():
+        if encrypted is not True:
+            how = "is an expression" if encrypted is None else "is not true"
+            yield (
+                "PPL001",
+                ("images", name, "template_dir"),
+                f"images.{name}: {image.template_dir}: {source} encrypt_boot {how}; "
+                "the AMI may not be encrypted",
+            )
+
+
 def _build_env_hits(name: str, image: ImageConfig, packer: PackerInfo | None) -> Iterator[Hit]:
     """PPL009/PPL002 IMDSv2, PPL010 an open SSH CIDR, PPL011 SSH with no CIDRs."""
+    if image.template_dir:  # an adopted template's build settings are its own
+        return
     at = ("images", name)
     env = image.build_env
     if not env.require_imdsv2:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from packerpy.errors import PackerMissingError
 from packerpy.support import constraints, proc
@@ -93,12 +94,31 @@ class PackerInfo:
         return max(allowed, default=None)
 
 
+# A closed port on loopback (discard): a request sent through it fails at once.
+CLOSED_PROXY = "http://127.0.0.1:9"
+
+
 def environment(
-    base: Mapping[str, str] | None = None, extra: Mapping[str, str] | None = None
+    base: Mapping[str, str] | None = None,
+    extra: Mapping[str, str] | None = None,
+    *,
+    confine_to: str | None = None,
 ) -> dict[str, str]:
-    """packer's environment: ours, minus HashiCorp's update check (a network call per run)."""
+    """packer's environment: ours, minus HashiCorp's update check (a network call per run).
+
+    `confine_to` (an endpoint URL): every HTTP(S) request packer makes goes through a proxy
+    that does not exist, except to the endpoint's host. Under the sandbox or --endpoint-url a
+    template that forgets the endpoint then fails at once instead of baking in real AWS (ux
+    review, step 6: an adopted template did exactly that).
+    """
     env = {**(os.environ if base is None else base), **(extra or {})}
     env["CHECKPOINT_DISABLE"] = "1"
+    if confine_to:
+        host = urlsplit(confine_to).hostname or ""
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+            env[name] = CLOSED_PROXY
+        for name in ("NO_PROXY", "no_proxy"):
+            env[name] = host
     return env
 
 

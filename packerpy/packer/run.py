@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from packerpy.errors import (
@@ -120,11 +120,16 @@ def fmt_diff(info: PackerInfo, template: Path) -> str | None:
 
 
 def validate(
-    info: PackerInfo, template: Path, var_file: Path, *, secrets: Mapping[str, str] | None = None
+    info: PackerInfo,
+    template: Path,
+    var_file: Path,
+    *,
+    secrets: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> None:
     done = _run(
         validate_command(info, template, var_file),
-        cwd=template.parent,
+        cwd=cwd or template.parent,
         timeout=60,
         extra=secret_environment(secrets or {}),
     )
@@ -170,17 +175,18 @@ def build(  # noqa: PLR0913 - keyword-only, each an independent input of one pac
     timeout: float | None = None,
     secrets: Mapping[str, str] | None = None,
     on_start: Callable[[int], None] | None = None,
+    only: Sequence[str] = (),
+    cwd: Path | None = None,
+    endpoint: str | None = None,
 ) -> None:
     """Run `packer build`, streaming typed events; packer's full output goes to `log_path`.
-
-    Runs in the template's directory, so relative outputs (the manifest) land beside it.
+    Runs in the template's directory (or `cwd`): relative outputs (the manifest) land there.
     `secrets` (variable name -> value) go to packer as PKR_VAR_* and are redacted from every
     line of its output before packerpy logs, shows or keeps it. packer itself writes to
     raw_log_path(log_path) (0600, unredacted), which packerpy follows and removes once packer
     has exited: if packerpy is killed, packer finishes or cleans up by itself and the raw log
-    keeps what it said. `on_start` receives packer's pid.
-    """
-    command = build_command(info, template, var_file)
+    keeps what it said. `on_start` receives packer's pid; `endpoint` confines packer to it."""
+    command = build_command(info, template, var_file, only=only)
     lines = _BuildLines(on_event)
     raw = raw_log_path(log_path)
     try:
@@ -194,8 +200,8 @@ def build(  # noqa: PLR0913 - keyword-only, each an independent input of one pac
                 command,
                 on_line=lines,
                 output=raw,
-                cwd=template.parent,
-                env=environment(extra=secret_environment(secrets or {})),
+                cwd=cwd or template.parent,  # adopted: inside it (relative script paths)
+                env=environment(extra=secret_environment(secrets or {}), confine_to=endpoint),
                 log=log,
                 timeout=timeout,
                 grace=grace,

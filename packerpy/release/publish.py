@@ -6,7 +6,9 @@ Each configured step plans typed actions and carries them out as one operation
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from packerpy.aws.clients import AwsClients
 from packerpy.aws.images import ImageCache
@@ -66,13 +68,24 @@ def publish(
         regions=regions,
         project=project.config.project.name,
     )
+    return converge(aws, built, planned, mode, found.image_cache_seed())
+
+
+def converge(
+    aws: AwsClients,
+    built: steps.BuiltImage,
+    planned: Sequence[steps.Step],
+    mode: Mode,
+    seed: Mapping[tuple[str, str], Any] | None = None,
+) -> PublishResult:
+    """Run the image's steps on `built` as one operation (publish and post-process)."""
     context = steps.StepContext(
         built=built,
         aws=aws,
         dry_run=mode.dry_run,
         prune=mode.prune,
         progress=mode.progress,
-        images=ImageCache(aws, found.image_cache_seed()),
+        images=ImageCache(aws, seed),
         cancel=mode.cancel,
     )
     built, results = steps.run_all(planned, context)
@@ -80,8 +93,8 @@ def publish(
     for result in results:
         total += result.outcome or Outcome()
     return PublishResult(
-        image=name,
-        version=version,
+        image=built.image,
+        version=built.version,
         amis=dict(built.amis),
         dry_run=mode.dry_run,
         prune=mode.prune,

@@ -42,6 +42,13 @@ COMMANDS: dict[str, Entry] = {
     "publish": Entry(
         "publish", "Converge an existing version to the config: copies, shares, tags, deprecation."
     ),
+    "adopt": Entry(
+        "adopt", "Register a hand-written packer template directory as an image, unchanged."
+    ),
+    "post-process": Entry(
+        "postprocess",
+        "Make the AMI of packer's last run the image's configured version, as build would.",
+    ),
     "reap": Entry(
         "reap", "Remove builder instances, key pairs and security groups of runs that died."
     ),

@@ -16,7 +16,7 @@ from packerpy.release import publish
 app = module_app()
 
 
-def _lines(result: publish.PublishResult) -> list[str]:
+def publish_lines(result: publish.PublishResult) -> list[str]:
     mode = "dry run: " if result.dry_run else ""
     lines = [
         f"{result.image} {result.version}: {mode}{len(result.mutating)} mutating of "
@@ -26,6 +26,19 @@ def _lines(result: publish.PublishResult) -> list[str]:
     if len(lines) == 1:
         lines.append("  already converged")
     return lines
+
+
+def publish_data(result: publish.PublishResult) -> PublishData:
+    return PublishData(
+        image=result.image,
+        version=result.version,
+        amis=dict(result.amis),
+        dry_run=result.dry_run,
+        prune=result.prune,
+        steps=[step.to_data() for step in result.steps],
+        calls=result.calls,
+        mutating=list(result.mutating),
+    )
 
 
 @app.command("publish")
@@ -50,14 +63,4 @@ def publish_version(
         version,
         Mode(dry_run=dry_run, prune=prune, progress=output.err.print),
     )
-    data = PublishData(
-        image=result.image,
-        version=result.version,
-        amis=dict(result.amis),
-        dry_run=result.dry_run,
-        prune=result.prune,
-        steps=[step.to_data() for step in result.steps],
-        calls=result.calls,
-        mutating=list(result.mutating),
-    )
-    output.emit(ctx, as_json, data, _lines(result))
+    output.emit(ctx, as_json, publish_data(result), publish_lines(result))

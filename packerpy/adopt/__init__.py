@@ -1,0 +1,1 @@
+"""Adopting hand-written packer templates: read a template directory, never change it."""
