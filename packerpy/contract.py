@@ -223,3 +223,35 @@ DATA_MODELS: dict[str, type[Data]] = {
     "reap": ReapData,
     "doctor": DoctorData,
 }
+
+
+# `verify` (issue 12): the policy checks, the launch test and the verdict tagged on the AMI.
+class VerifyCheckData(Data):
+    name: str
+    region: str
+    ok: bool
+    reason: str
+
+
+class VerifyData(Data):
+    image: str
+    version: str
+    amis: dict[str, str]
+    verdict: str  # pass or fail (a dry run: what it would tag)
+    reason: str
+    dry_run: bool
+    checks: list[VerifyCheckData]
+    # The launch test: what it does (a dry run) or did, the instance, the scripts' last lines.
+    launch_plan: list[str]
+    instance: str | None
+    output: list[str]
+    # The verdict tags and the lines of the CreateTags per region (planned in a dry run).
+    tags: dict[str, str]
+    actions: list[str]
+    run_dir: str
+    seconds: float
+    calls: int
+    mutating: list[tuple[str, str]]
+
+
+DATA_MODELS["verify"] = VerifyData
