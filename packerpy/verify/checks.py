@@ -7,7 +7,7 @@ everything once, so the checks are pure and tested against hand-built facts and 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -217,7 +217,3 @@ def run_checks(facts: Facts, checks: tuple[Check, ...] = POLICY_CHECKS) -> tuple
     if not first.ok and facts.ami is None:
         return (first,)
     return tuple(check(facts) for check in checks)
-
-
-def by_region(results: Mapping[str, tuple[CheckResult, ...]]) -> tuple[CheckResult, ...]:
-    return tuple(result for region in results for result in results[region])

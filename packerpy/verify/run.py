@@ -107,10 +107,10 @@ def verify(
     image = project.image(name)
     regions = image_regions(image, settings.region)
     aws = AwsClients(settings)
-    found = _version(aws, project, name, version, regions)
     start = time.perf_counter()
     fields = {"command": "verify", "image": name, "version": version, "dry_run": options.dry_run}
     with records.RunRecord(project.runs_dir(), name, options.now(), fields) as record:
+        found = _version(aws, project, name, version, regions)
         with record.phase("policy"):
             checks = _policy(aws, project, name, found, regions)
         with record.phase("launch"):
