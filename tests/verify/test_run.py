@@ -163,3 +163,17 @@ def test_interrupt_inside_run_instances_finds_the_instance_by_its_run_tag(
     with pytest.raises(KeyboardInterrupt):
         run(aws, project(tmp_path, **TESTED))
     assert list(instances(aws).values()) == ["terminated"]
+
+
+def test_timeout_before_status_checks_pass_fails_and_terminates(
+    aws: str, tmp_path: Path, amis: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # AWS reports `initializing` for the first minutes (EC2 User Guide, "Status checks for your
+    # instances"); moto reports `ok` at once, so the slow instance is staged here.
+    monkeypatch.setattr(launch, "_status", lambda _found: ("initializing", "initializing"))
+    monkeypatch.setattr(launch, "POLL_SECONDS", 0.05)
+    hosts = scripts(monkeypatch, None)
+    tested = {"verify": {**TESTED["verify"], "timeout": "1s"}}
+    with pytest.raises(VerifyFailed, match=r"launch-test in us-east-1: i-\w+ not ready before"):
+        run(aws, project(tmp_path, **tested))
+    assert hosts == [] and list(instances(aws).values()) == ["terminated"]
