@@ -98,7 +98,8 @@ def _attempt(
     except InterruptedByUser:
         raise  # Ctrl-C is no verdict on the image
     except PackerError as exc:
-        reason = f"test failed on {instance}: {exc.message}"
+        # The log's path is this machine's: the run record names it, the AMI's tag need not.
+        reason = f"test failed on {instance}: {exc.message.split('; log: ')[0]}"
         return LaunchResult(False, reason, instance, tuple(output.lines))
     return LaunchResult(
         True, f"{len(spec.scripts)} script(s) passed on {instance}", instance, lines

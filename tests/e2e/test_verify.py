@@ -182,6 +182,12 @@ def test_a_failing_script_fails_and_the_instance_is_terminated(baked: Baked) -> 
     assert "output: checking nginx" in failure["messages"]
     new = {i: s for i, s in baked.instances().items() if i not in before}
     assert list(new.values()) == ["terminated"]
+    (instance,) = new
+    reason = tags_of(baked.endpoint, "us-east-1", baked.amis["us-east-1"])[naming.VERIFY_REASON_TAG]
+    assert reason == (
+        f"launch-test in us-east-1: test failed on {instance}: packer build failed (exit 1): "
+        "Script exited with non-zero exit status: 3.Allowed exit codes are: [0]"
+    )
 
 
 def test_ctrl_c_during_the_launch_test_terminates_the_instance(
