@@ -116,6 +116,8 @@ SBOM_SHA_TAG = f"{TAG_PREFIX}sbom-sha256"
 COMPLIANCE_SCORE_TAG = f"{TAG_PREFIX}compliance-score"  # 0-100, one decimal
 COMPLIANCE_PROFILE_TAG = f"{TAG_PREFIX}compliance-profile"
 KEEP_TAG = f"{TAG_PREFIX}keep"  # any value: cleanup never deletes this AMI
+# On instances packerpy launches itself (not packer): `verify` for the launch test.
+PURPOSE_TAG = f"{TAG_PREFIX}purpose"
 
 # Channels: one SSM parameter per image, channel and region; history labels name the version.
 DEFAULT_SSM_PREFIX = "/packerpy"

@@ -1,1 +1,2 @@
-"""verify: policy checks of a published version and a launch test; the verdict tagged on the AMI."""
+"""verify: policy checks of a published version and a launch test; the verdict is tagged on
+the AMI."""

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 SSHD = Path("/usr/sbin/sshd")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")  # module: tests/e2e/test_verify.py bakes once and reuses it
 def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
     """sshd on a free loopback port, accepting one fresh key for root; yields (port, key)."""
     if not SSHD.exists() or shutil.which("ssh-keygen") is None:

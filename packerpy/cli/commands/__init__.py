@@ -52,6 +52,9 @@ COMMANDS: dict[str, Entry] = {
     "reap": Entry(
         "reap", "Remove builder instances, key pairs and security groups of runs that died."
     ),
+    "verify": Entry(
+        "verify", "Check a version against policy, launch-test it, and tag the verdict on the AMI."
+    ),
     "outdated": Entry(
         "versions",
         "Images whose base filter now selects a newer AMI than their latest version was built on.",

@@ -1,0 +1,102 @@
+"""`data` of the release lifecycle's commands: verify, report, adopt, ..."""
+
+from __future__ import annotations
+
+from packerpy.contract.base import Data
+
+
+class ReportAmiData(Data):
+    region: str
+    ami: str
+    state: str
+    public: bool
+    size_gib: int
+
+
+class ReportVersionData(Data):
+    version: str
+    created: str
+    age_days: int
+    amis: list[ReportAmiData]
+    channels: list[str]
+    verified: str
+    verify_reason: str
+    revoked: str
+    compliance_score: str
+    vulnerabilities: int | None
+    shared_with: int
+    cleanup: str
+    cleanup_reasons: list[str]
+
+
+class ReportEventData(Data):
+    channel: str
+    version: str
+    at: str
+
+
+class ReportImageData(Data):
+    name: str
+    regions: list[str]
+    channels: list[str]
+    versions: list[ReportVersionData]
+    promotions: list[ReportEventData]
+    current: dict[str, dict[str, str]]
+
+
+class ReportCleanupData(Data):
+    amis: int
+    snapshots: int
+    gib: int
+    monthly_usd: float
+    prices_as_of: str
+
+
+class ReportData(Data):
+    project: str
+    generated: str
+    images: list[ReportImageData]
+    cleanup: ReportCleanupData | None
+    problems: list[str]
+    html: str | None  # the page written, when --html was given
+
+
+class AdoptData(Data):
+    image: str
+    template_dir: str
+    files: list[str]
+    sources: list[str]
+    builds: list[str]
+    roles: dict[str, str]  # packerpy's value -> the template variable that receives it
+    notes: list[str]
+    entry: str  # the TOML appended to packerpy.toml
+    written: bool
+
+
+# `verify` (issue 12): the policy checks, the launch test and the verdict tagged on the AMI.
+class VerifyCheckData(Data):
+    name: str
+    region: str
+    ok: bool
+    reason: str
+
+
+class VerifyData(Data):
+    image: str
+    version: str
+    amis: dict[str, str]
+    verdict: str  # pass or fail (a dry run: what it would tag)
+    reason: str
+    dry_run: bool
+    checks: list[VerifyCheckData]
+    # The launch test: what it does (a dry run) or did, the instance, the scripts' last lines.
+    launch_plan: list[str]
+    instance: str | None
+    output: list[str]
+    # The verdict tags and the lines of the CreateTags per region (planned in a dry run).
+    tags: dict[str, str]
+    actions: list[str]
+    run_dir: str
+    seconds: float
+    calls: int
+    mutating: list[tuple[str, str]]
