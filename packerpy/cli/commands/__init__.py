@@ -45,6 +45,9 @@ COMMANDS: dict[str, Entry] = {
     "reap": Entry(
         "reap", "Remove builder instances, key pairs and security groups of runs that died."
     ),
+    "cleanup": Entry(
+        "cleanup", "Delete this project's AMIs that no retention rule keeps, and their snapshots."
+    ),
     "outdated": Entry(
         "versions",
         "Images whose base filter now selects a newer AMI than their latest version was built on.",
