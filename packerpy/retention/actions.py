@@ -24,7 +24,7 @@ from packerpy.aws.operation import Action
 from packerpy.errors import AwsError
 from packerpy.naming import CLEANUP_TAG
 from packerpy.retention import survey
-from packerpy.retention.model import Decision
+from packerpy.retention.model import Ami, Decision
 
 # How stale the in-use facts may be when an AMI is deregistered. Re-reading them costs a few
 # paged calls per region (4-6 against moto, about 15 ms); once a second bounds both the calls
@@ -107,21 +107,35 @@ def _delete_snapshot(aws: AwsClients, region: str, snapshot: str) -> Skip | None
     return None
 
 
+def _deregister(aws: AwsClients, ami: Ami, with_snapshots: bool) -> set[str]:
+    """Deregister; with_snapshots: AWS deletes the AMI's snapshots in the same call (one call
+    instead of 1 + one per snapshot) unless another AMI uses one. The snapshot ids AWS did
+    not report deleted are returned for DeleteSnapshot to finish (or to report in use)."""
+    try:
+        with translated(f"deregister {ami.ami_id}", ami.region):
+            answer = aws.ec2(ami.region).deregister_image(
+                ImageId=ami.ami_id, DeleteAssociatedSnapshots=with_snapshots
+            )
+    except AwsError as exc:  # already deregistered: a rerun of an interrupted apply
+        if error_code(exc) not in {"InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"}:
+            raise
+        return set()
+    results = answer.get("DeleteSnapshotResults", [])
+    return {r["SnapshotId"] for r in results if r.get("ReturnCode") == "success"}
+
+
 def delete(aws: AwsClients, guard: Guard, decision: Decision, snapshots: Sequence[str]) -> Action:
     """Deregister one AMI, then delete `snapshots` (those of its snapshots no other AMI uses)."""
     ami = decision.ami
+    every = {s.snapshot_id for s in ami.snapshots} == set(snapshots)
 
     def execute(_cancel: threading.Event) -> object:
         protected = guard.protecting(ami.ami_id)
         if protected:
             return Skip(ami.ami_id, protected)
-        try:
-            with translated(f"deregister {ami.ami_id}", ami.region):
-                aws.ec2(ami.region).deregister_image(ImageId=ami.ami_id)
-        except AwsError as exc:
-            if error_code(exc) not in {"InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"}:
-                raise
-        kept = [s for s in (_delete_snapshot(aws, ami.region, s) for s in snapshots) if s]
+        gone = _deregister(aws, ami, bool(snapshots) and every)
+        rest = (_delete_snapshot(aws, ami.region, s) for s in snapshots if s not in gone)
+        kept = [s for s in rest if s]
         return kept[0] if kept else None
 
     detail = f"({ami.image} {ami.version}, {ami.gib} GiB: {'; '.join(decision.reasons)})"

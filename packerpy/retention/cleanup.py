@@ -98,13 +98,21 @@ def _region_plan(
     aws: AwsClients, region: str, scope: Scope, decisions: Sequence[Decision], prices: cost.Prices
 ) -> tuple[list[Action], cost.RegionCost]:
     doomed = [d for d in decisions if d.ami.region == region and not d.keep]
-    doomed_ids = {d.ami.ami_id for d in doomed}
+    # Snapshots a kept AMI of this project also uses stay. One outside the project (a hand-
+    # registered AMI) is found by AWS at deletion: DeregisterImage's DeleteAssociatedSnapshots
+    # skips it and DeleteSnapshot refuses it (InvalidSnapshot.InUse); apply reports it.
+    # Reading every image that names a doomed snapshot would re-read the doomed AMIs.
+    staying = {
+        s.snapshot_id
+        for d in decisions
+        if d.ami.region == region and d.keep
+        for s in d.ami.snapshots
+    }
     left = reads.leftovers(aws, region, scope.project, orphans=scope.orphans)
-    wanted = {s.snapshot_id for d in doomed for s in d.ami.snapshots} | set(left)
-    users = inventory.snapshot_users(aws, region, wanted) if wanted else {}
+    users = inventory.snapshot_users(aws, region, left) if left else {}
 
-    def free(snapshot: str) -> bool:  # no AMI that stays uses it
-        return not users.get(snapshot, set()) - doomed_ids
+    def free(snapshot: str) -> bool:
+        return snapshot not in staying
 
     guard = actions.guard_for(aws, region, scope)
     plan: list[Action] = []

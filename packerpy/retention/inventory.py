@@ -69,12 +69,15 @@ def to_ami(region: str, image: Mapping[str, Any]) -> Ami:
 
 
 def project_images(
-    aws: AwsClients, region: str, project: str, images: Sequence[str] = ()
+    aws: AwsClients, region: str, project: str, images: Sequence[str] = (), tag_key: str = ""
 ) -> list[dict[str, Any]]:
-    """Self-owned AMIs tagged with this project (and one of `images`), disabled ones too."""
+    """Self-owned AMIs tagged with this project (and one of `images`, and carrying `tag_key`),
+    disabled ones too."""
     filters = [{"Name": f"tag:{PROJECT_TAG}", "Values": [project]}]
     if images:
         filters.append({"Name": f"tag:{IMAGE_TAG}", "Values": list(images)})
+    if tag_key:
+        filters.append({"Name": "tag-key", "Values": [tag_key]})
     with translated("list this project's images", region):
         found: list[dict[str, Any]] = items(
             aws.ec2(region),

@@ -117,8 +117,6 @@ def _include_shared(policy: Policy | None) -> bool:
 def recheck(aws: AwsClients, region: str, scope: Scope) -> dict[str, tuple[str, ...]]:
     """What protects AMIs in `region` now: uses, channels and keep tags, read again."""
     found = dict(protections(aws, region, scope))
-    images = inventory.project_images(aws, region, scope.project, scope.images)
-    for image in images:
-        if KEEP_TAG in inventory.tags_of(image):
-            found[image["ImageId"]] = (*found.get(image["ImageId"], ()), f"tagged {KEEP_TAG}")
+    for image in inventory.project_images(aws, region, scope.project, scope.images, KEEP_TAG):
+        found[image["ImageId"]] = (*found.get(image["ImageId"], ()), f"tagged {KEEP_TAG}")
     return found

@@ -46,6 +46,8 @@ from moto.ec2.responses.amis import AmisResponse
 from moto.ec2.responses.availability_zones_and_regions import AvailabilityZonesAndRegions
 from moto.kms.models import KmsBackend, kms_backends
 
+from packerpy.sandbox import moto_cleanup
+
 WRITTEN_FOR_MOTO = "5.2.5"
 # The attribute moto's response serializer maps to the Image shape's `DeprecationTime`.
 ATTRIBUTE = "deprecation_time"
@@ -234,19 +236,6 @@ def _block_device_mappings(self: Ami) -> list[dict[str, Any]]:
 _MOTO_MAPPINGS: Any = Ami.block_device_mappings
 
 
-# Retention (cleanup): DescribeImages' `block-device-mapping.snapshot-id` filter, which AWS
-# documents ("The ID of the snapshot used for the Amazon EBS volume") and moto answers with
-# FilterNotImplementedError. moto's AMI has one snapshot, its `ebs_snapshot`.
-_MOTO_AMI_FILTER = Ami.get_filter_value
-
-
-def ami_filter_value(self: Ami, filter_name: str, method_name: str | None = None) -> Any:  # noqa: ANN401 - moto's filter values are untyped
-    if filter_name == "block-device-mapping.snapshot-id":
-        snapshot = getattr(self, "ebs_snapshot", None)
-        return [snapshot.id] if snapshot is not None else []
-    return _MOTO_AMI_FILTER(self, filter_name, method_name)
-
-
 def install() -> None:
     """Add the operations to moto's EC2 responses (idempotent; this process only)."""
     # moto dispatches an EC2 Action to the response method of the same snake_case name, looked
@@ -258,4 +247,4 @@ def install() -> None:
     KmsBackend._generate_default_keys = aws_managed_default_key  # type: ignore[method-assign]
     AmisResponse.copy_image = copy_image  # type: ignore[method-assign]
     Ami.block_device_mappings = property(_block_device_mappings)  # type: ignore[method-assign,assignment]
-    Ami.get_filter_value = ami_filter_value  # type: ignore[method-assign]
+    moto_cleanup.install()
