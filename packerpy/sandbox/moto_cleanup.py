@@ -1,5 +1,5 @@
-"""Sandbox-only moto extension for cleanup (retention), installed by moto_ext.install(): what
-moto 5.2.5 lacks or does too slowly for cleanup's tests and bench.
+"""Sandbox-only moto extension for cleanup (retention), installed with the sandbox's other
+fills: what moto 5.2.5 lacks or does too slowly for cleanup's tests and bench.
 
 - DescribeImages filter `block-device-mapping.snapshot-id` (AWS: "The ID of the snapshot used
   for the Amazon EBS volume"): moto raises FilterNotImplementedError.

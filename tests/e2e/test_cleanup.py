@@ -263,6 +263,9 @@ def test_cli_plan_json_refuses_unconfirmed_apply_then_applies(
     code, out, err = invoke(capsys, "cleanup", "--apply", "--yes", "--json")
     assert code == 0, err
     assert json.loads(out)["data"]["dry_run"] is False
+    (record,) = (estate.root / ".packerpy" / "runs").glob("*-cleanup/result.json")
+    saved = json.loads(record.read_text())
+    assert saved["ok"] is True and saved["total"]["amis"] == 2
     assert estate.amis[EAST, "1.4.0"] not in estate.images(EAST)
     marked = ec2(estate.endpoint, EAST).describe_snapshots(
         OwnerIds=["self"], Filters=[{"Name": f"tag:{CLEANUP_TAG}", "Values": ["acme"]}]

@@ -125,3 +125,29 @@ def test_sandbox_filters_images_by_snapshot_id_and_tags_fast(aws: str) -> None:
 @pytest.mark.parametrize("value", ["30d", "12w"])
 def test_archive_after_in_days(value: str) -> None:
     assert cleanup.days(value) == {"30d": 30, "12w": 84}[value]
+
+
+def test_orphans_deletes_only_unused_project_snapshots(aws: str) -> None:
+    client = ec2(aws)
+    volume = client.create_volume(AvailabilityZone="us-east-1a", Size=4)["VolumeId"]
+
+    def snapshot(tags: dict[str, str]) -> str:
+        spec = [
+            {"ResourceType": "snapshot", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+        ]
+        found: str = client.create_snapshot(VolumeId=volume, TagSpecifications=spec)["SnapshotId"]
+        return found
+
+    orphan = snapshot({"packerpy:project": "acme"})
+    snapshot({"packerpy:project": "other"})
+    scope = Scope("acme", "/packerpy", ("us-east-1",), {"web": None})
+    aws_clients = AwsClients(settings_for(aws))
+    assert cleanup.prepare(aws_clients, scope, PRICES).plan == ()
+    with_orphans = Scope("acme", "/packerpy", ("us-east-1",), {"web": None}, orphans=True)
+    result = cleanup.cleanup(aws_clients, with_orphans, PRICES, Mode())
+    assert [a.line() for a in result.plan] == [
+        f"us-east-1: delete-snapshot {orphan} (orphan: its AMI is gone)"
+    ]
+    assert result.total.snapshots == 1 and result.total.gib == 4
+    left = client.describe_snapshots(Filters=[{"Name": "snapshot-id", "Values": [orphan]}])
+    assert left["Snapshots"] == []

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from packerpy import records
 from packerpy.aws.clients import AwsClients
 from packerpy.aws.operation import Mode
 from packerpy.cli import output
@@ -159,7 +160,13 @@ def cleanup(
             output.out.print(_table(shown))
         _confirm(prepared, yes)
     mode = Mode(dry_run=not apply, progress=output.err.print)
-    data = _data(core.execute(aws, prepared, mode))
+    if apply:  # what was deleted, and why, stays in the run record (result.json)
+        fields = {"command": "cleanup", "regions": regions, "images": chosen}
+        with records.RunRecord(loaded.runs_dir(), "cleanup", datetime.now(UTC), fields) as record:
+            data = _data(core.execute(aws, prepared, mode))
+            record.succeed(data)
+    else:
+        data = _data(core.execute(aws, prepared, mode))
     if not as_json and not apply:
         output.out.print(_table(data))
     output.emit(ctx, as_json, data, _totals(data))
