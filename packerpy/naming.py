@@ -134,6 +134,10 @@ def version_label(version: str) -> str:
     return "v" + version.replace("+", "_")
 
 
+# Retention: on the snapshots `cleanup --apply` is about to delete, set (value: the project)
+# before their AMI is deregistered, so a run killed in between finds and finishes them.
+CLEANUP_TAG = f"{TAG_PREFIX}cleanup"
+
 # How many tags packerpy itself puts on a baked AMI, its snapshots and the build instance: every
 # `*_TAG` key this module defines, so defining another one lowers the number a user may set (AWS
 # allows 50 per resource; config/values.py). Counting them all is the safe side. It stays at the

@@ -79,6 +79,10 @@ class RetentionSection(_Frozen):
     keep_days: StrictInt = Field(default=30, ge=0, le=36500)
     # Move snapshots of kept versions older than this to the archive tier (ModifySnapshotTier).
     archive_after: DayCount | None = None
+    # A channel's target and this many of its previous targets are kept (rollback needs them).
+    channel_history: StrictInt = Field(default=3, ge=0, le=100)
+    # Delete AMIs shared with other accounts, organizations or OUs too (their use is unseen).
+    include_shared: StrictBool = False
 
 
 class ComplianceSection(_Frozen):

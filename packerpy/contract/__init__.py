@@ -35,6 +35,9 @@ from packerpy.contract.core import (
 )
 from packerpy.contract.lifecycle import (
     AdoptData,
+    CleanupAmiData,
+    CleanupCostData,
+    CleanupData,
     ReportAmiData,
     ReportCleanupData,
     ReportData,
@@ -66,6 +69,7 @@ DATA_MODELS: dict[str, type[Data]] = {
     "adopt": AdoptData,
     "post-process": PublishData,
     "verify": VerifyData,
+    "cleanup": CleanupData,
 }
 
 __all__ = [
@@ -74,6 +78,9 @@ __all__ = [
     "AdoptData",
     "BuildData",
     "BumpData",
+    "CleanupAmiData",
+    "CleanupCostData",
+    "CleanupData",
     "Data",
     "DoctorCheckData",
     "DoctorData",

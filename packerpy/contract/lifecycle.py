@@ -100,3 +100,48 @@ class VerifyData(Data):
     seconds: float
     calls: int
     mutating: list[tuple[str, str]]
+
+
+# --- cleanup (retention) ---------------------------------------------------------------------
+class CleanupAmiData(Data):
+    region: str
+    ami_id: str
+    image: str
+    version: str
+    created: str | None
+    age_days: int | None
+    snapshots: list[str]
+    gib: int  # the volumes' sizes: an upper bound of the snapshots' billed size
+    decision: str  # keep, archive (kept, snapshots to the archive tier) or delete
+    # Every rule that applies: to keep when kept, to delete otherwise.
+    reasons: list[str]
+
+
+class CleanupCostData(Data):
+    region: str  # or "total"
+    amis: int
+    snapshots: int
+    gib: int
+    monthly_saving: float  # USD per month at snapshot_gib_month
+    archive_snapshots: int
+    archive_gib: int
+    archive_monthly_saving: float  # USD per month at the standard - archive price
+
+
+class CleanupData(Data):
+    dry_run: bool
+    regions: list[str]
+    amis: list[CleanupAmiData]
+    # Every planned line ("us-east-1: delete ami-1, snap-1 (web 1.0.0, 8 GiB: ...)").
+    actions: list[str]
+    # What apply found protected at the moment it would have acted, with why.
+    skipped: list[str]
+    costs: list[CleanupCostData]
+    total: CleanupCostData
+    snapshot_gib_month: float
+    archive_gib_month: float
+    prices_as_of: str
+    size_basis: str
+    calls: int
+    reads: dict[str, int]  # Describe/Get/List calls of the plan, by operation
+    mutating: list[tuple[str, str]]

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,11 @@ from packerpy.errors import PackerError
 from packerpy.estate import catalog, queries
 from packerpy.release import publish
 from packerpy.release import reap as reaper
+from packerpy.retention import cleanup as retention
+from packerpy.retention.cleanup import CleanupResult, Prepared
+from packerpy.retention.cost import Prices, RegionCost
+from packerpy.retention.model import Ami, Decision, Snapshot
+from packerpy.retention.survey import Scope
 from packerpy.steps.protocol import StepResult
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -346,3 +352,58 @@ def test_schema_envelope_holds_the_config_schema(
 def test_contract_models_json_schemas() -> None:
     schemas = {name: model.model_json_schema() for name, model in contract.DATA_MODELS.items()}
     check("contract-schemas", {"envelope": contract.Envelope.model_json_schema(), **schemas})
+
+
+# --- cleanup (retention) ---------------------------------------------------------------------
+def _cleanup_result() -> tuple[Prepared, CleanupResult]:
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+    old = Ami(
+        "us-east-1",
+        "ami-0old",
+        "web",
+        "0.1.0",
+        datetime(2026, 1, 1, tzinfo=UTC),
+        (Snapshot("snap-0old", 8),),
+    )
+    new = Ami(
+        "us-east-1",
+        "ami-0new",
+        "web",
+        "0.2.0",
+        datetime(2026, 11, 1, tzinfo=UTC),
+        (Snapshot("snap-0new", 8),),
+    )
+    decisions = (
+        Decision(old, False, ("2nd newest release (keep_last = 1)", "330 d old (keep_days = 30)")),
+        Decision(new, True, ("1st newest release (keep_last = 1)", "instance i-0abc (running)")),
+    )
+    plan = (Action("us-east-1", "delete", ("ami-0old", "snap-0old"), "(web 0.1.0, 8 GiB)"),)
+    costs = (RegionCost("us-east-1", 1, 1, 8, 0.4),)
+    prices = Prices(0.05, 0.0125, "2026-11-27")
+    outcome = Outcome(dry_run=True, skipped=plan)
+    scope = Scope("acme", "/packerpy", ("us-east-1",), {"web": None})
+    prepared = retention.Prepared(scope, decisions, plan, costs, prices, now)
+    result = retention.CleanupResult(
+        regions=("us-east-1",),
+        decisions=decisions,
+        plan=plan,
+        outcome=outcome,
+        costs=costs,
+        total=RegionCost("total", 1, 1, 8, 0.4),
+        prices=prices,
+        dry_run=True,
+        calls=9,
+        mutating=(),
+        reads={"DescribeImages": 2},
+        now=now,
+    )
+    return prepared, result
+
+
+def test_cleanup(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prepared, result = _cleanup_result()
+    monkeypatch.setattr(retention, "prepare", lambda *_a, **_k: prepared)
+    monkeypatch.setattr(retention, "execute", lambda *_a, **_k: result)
+    both(capsys, project, "cleanup", "cleanup")

@@ -55,6 +55,9 @@ COMMANDS: dict[str, Entry] = {
     "verify": Entry(
         "verify", "Check a version against policy, launch-test it, and tag the verdict on the AMI."
     ),
+    "cleanup": Entry(
+        "cleanup", "Delete this project's AMIs that no retention rule keeps, and their snapshots."
+    ),
     "outdated": Entry(
         "versions",
         "Images whose base filter now selects a newer AMI than their latest version was built on.",
