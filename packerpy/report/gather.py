@@ -5,6 +5,7 @@ one DescribeImageAttribute per version (build region)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -16,11 +17,14 @@ from packerpy.config import ImageConfig, Project, image_regions
 from packerpy.estate import catalog
 from packerpy.report.model import (
     ChannelEvent,
+    CleanupTotals,
     EstateReport,
     ImageReport,
     RegionAmi,
     VersionRow,
 )
+from packerpy.retention import cleanup as retention
+from packerpy.retention import cost
 from packerpy.support.pool import per_region
 
 
@@ -147,6 +151,40 @@ class _Reader:
         return tuple(sorted(events, key=lambda e: e.at))
 
 
+def _with_cleanup(
+    project: Project, aws: AwsClients, images: tuple[ImageReport, ...], now: datetime
+) -> tuple[tuple[ImageReport, ...], CleanupTotals | None]:
+    """Each version's cleanup decision and the totals, when an image has a retention policy
+    (cleanup's own plan, read-only: what `packerpy cleanup` would do now)."""
+    names = tuple(i.name for i in images if project.image(i.name).retention is not None)
+    if not names:
+        return images, None
+    regions = tuple(dict.fromkeys(r for i in images if i.name in names for r in i.regions))
+    prepared = retention.prepare(
+        aws, retention.scope_of(project, regions, names), retention.prices_of(project), now
+    )
+    by_ami = {d.ami.ami_id: d for d in prepared.decisions}
+
+    def decided(row: VersionRow) -> VersionRow:
+        found = [by_ami[a.ami] for a in row.amis if a.ami in by_ami]
+        if not found:
+            return row
+        verdict = "delete" if all(not d.keep for d in found) else "keep"
+        return dataclasses.replace(row, cleanup=verdict, cleanup_reasons=found[0].reasons)
+
+    images = tuple(
+        dataclasses.replace(i, versions=tuple(decided(v) for v in i.versions)) for i in images
+    )
+    total = cost.total(prepared.costs)
+    return images, CleanupTotals(
+        amis=total.amis,
+        snapshots=total.snapshots,
+        gib=total.gib,
+        monthly_usd=round(total.monthly_saving, 2),
+        prices_as_of=prepared.prices.as_of,
+    )
+
+
 def gather(
     project: Project,
     settings: AwsSettings,
@@ -160,8 +198,10 @@ def gather(
     reader = _Reader(AwsClients(settings), config.project.name, config.project.ssm_prefix, moment)
     chosen = names or tuple(config.images)
     images = tuple(reader.image(n, project.image(n), settings.region) for n in chosen)
+    images, totals = _with_cleanup(project, reader.aws, images, moment)
     return EstateReport(
         project=config.project.name,
         generated=moment.replace(microsecond=0).isoformat(),
         images=images,
+        cleanup=totals,
     )

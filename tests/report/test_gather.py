@@ -52,3 +52,27 @@ def test_the_page_escapes_what_aws_holds(aws: str, estate: dict[str, Any]) -> No
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "https://" not in page
     assert "<script" not in page
+
+
+def test_cleanup_decisions_and_savings_come_from_cleanups_own_plan(
+    aws: str, estate: dict[str, Any]
+) -> None:
+    from packerpy import naming
+    from packerpy.config import load
+    from tests.helpers import make_ami
+
+    old = make_ami(aws, name="web-0.9.0", tags=naming.identity_tags("acme", "web", "0.9.0"))
+    config = estate["dir"] / "packerpy.toml"
+    config.write_text(
+        config.read_text() + "\n[images.web.retention]\nkeep_last = 1\nkeep_days = 0\n"
+    )
+    report = gather.gather(load(config), settings_for(aws))
+    rows = {v.version: v for v in _web(report).versions}
+    assert rows["0.9.0"].cleanup == "delete"
+    assert rows["0.9.0"].amis[0].ami == old
+    # Channel targets stay whatever the policy says.
+    assert rows["1.0.0"].cleanup == "keep"
+    assert report.cleanup is not None
+    assert report.cleanup.amis == 1
+    assert report.cleanup.gib == rows["0.9.0"].size_gib
+    assert "delete" in html.render(report)
