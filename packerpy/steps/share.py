@@ -1,5 +1,5 @@
-"""Launch permissions (accounts, organizations, OUs) on the AMI, and create-volume permission for
-the accounts on its snapshots, in every region.
+"""Launch permissions (accounts, organizations, OUs) on the AMI, and (with share.snapshots)
+create-volume permission for the accounts on its snapshots, in every region.
 
 Per region: one DescribeImageAttribute, one DescribeSnapshotAttribute per snapshot, and at most
 one modify call per permission kind carrying every principal. Permissions the config no longer
@@ -42,7 +42,9 @@ class ShareStep:
         want |= {("OrganizationalUnitArn", a) for a in share.ou_arns}
         if share.public:
             want.add(("Group", "all"))
-        accounts = set(share.accounts)
+        # Create-volume permission only when share.snapshots opts in: launching a shared AMI
+        # does not need it, and it lets the accounts copy the raw disks (config/sections.py).
+        accounts = set(share.accounts) if share.snapshots else set()
 
         def plan_region(region: str) -> list[Action]:
             ami = ctx.built.amis[region]

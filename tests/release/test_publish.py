@@ -42,7 +42,7 @@ def project(aws: str, tmp_path: Path) -> config.Project:
         version = "1.0.0"
         base = {{ ami = "ami-03cf127a" }}
         regions = ["us-east-1", "eu-west-1"]
-        share = {{ accounts = ["{ACCOUNT}"] }}
+        share = {{ accounts = ["{ACCOUNT}"], snapshots = true }}
         deprecate_after = "180d"
         """)
     )

@@ -12,8 +12,8 @@ from tests.steps.amis import context, image_config, make_ami
 A, B, C = "111122223333", "444455556666", "777788889999"
 
 
-def shared(accounts: list[str], ami: str) -> BuiltImage:
-    config = image_config(share={"accounts": accounts})
+def shared(accounts: list[str], ami: str, *, snapshots: bool = True) -> BuiltImage:
+    config = image_config(share={"accounts": accounts, "snapshots": snapshots})
     return BuiltImage(image="web", version="1.2.3", amis={"us-east-1": ami}, config=config)
 
 
@@ -84,3 +84,16 @@ def test_adding_and_pruning_together_is_one_launch_permission_call(
     }
     assert [op for _, op in ctx.aws.log.mutating].count("ModifyImageAttribute") == 1
     assert launch_users(aws, image) == [A, C]
+
+
+def test_snapshots_are_shared_only_when_share_snapshots_opts_in(
+    aws: str, ami: tuple[str, str]
+) -> None:
+    image, snapshot = ami
+    ctx = context(aws, shared([A], image, snapshots=False))
+    result = ShareStep().run(ctx)
+    assert [(a.verb, a.resources) for a in result.plan] == [("share", (image,))]
+    found = ec2(aws).describe_snapshot_attribute(
+        SnapshotId=snapshot, Attribute="createVolumePermission"
+    )
+    assert found["CreateVolumePermissions"] == []
