@@ -32,7 +32,10 @@ def configure(project: Path, regions: list[str], accounts: list[str] = ACCOUNTS)
     text = pristine.read_text()
     start = text.index("regions = ")
     end = text.index("\n", start)
-    share = f"share = {{ accounts = {accounts!r}, org_arns = [{ORG!r}], ou_arns = [{OU!r}] }}"
+    share = (
+        f"share = {{ accounts = {accounts!r}, org_arns = [{ORG!r}], ou_arns = [{OU!r}], "
+        "snapshots = true }"
+    )
     # The scaffold encrypts; a shared encrypted AMI needs a customer-managed key per region.
     keys = "kms_key_ids = {" + ", ".join(f"{r!r} = 'alias/ami'" for r in regions) + "}"
     text = (
