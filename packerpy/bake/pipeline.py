@@ -28,6 +28,7 @@ from packerpy.packer.events import Event
 from packerpy.render import jinja as render
 from packerpy.steps import protocol as steps
 from packerpy.steps import registry
+from packerpy.vuln import store as sbom
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,7 @@ def build(
         if held:
             held.record(dict(built.amis))
         record.note(amis=dict(built.amis))
+        built = sbom.record_for_build(built, record, aws)  # the SBOM tags join the provenance
         with record.phase("steps"):
             context = steps.StepContext(
                 built=built, aws=aws, progress=opts.progress, images=ImageCache(aws, seed)
