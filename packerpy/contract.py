@@ -284,3 +284,6 @@ class ScanAllData(Data):
     fail_on: str | None
     ok: bool
     versions: list[VersionScanData]
+
+
+DATA_MODELS.update({"sbom": SbomData, "scan": ScanData, "scan --all-versions": ScanAllData})

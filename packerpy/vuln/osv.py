@@ -101,7 +101,8 @@ def _events(affected: Mapping[str, Any], where: str) -> tuple[tuple[tuple[str, s
 def _add(index: Index, where: str, data: object) -> None:
     if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
         raise PackerpyError(f"{where}: not a valid OSV advisory: no 'id'")
-    affected = data.get("affected") or []
+    affected = data.get("affected")
+    affected = [] if affected is None else affected
     if not isinstance(affected, list):
         raise PackerpyError(f"{where}: not a valid OSV advisory: 'affected' is not a list")
     if data.get("withdrawn"):

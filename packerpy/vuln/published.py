@@ -67,11 +67,11 @@ def channels(
             project.config.project.ssm_prefix, project.config.project.name, name, channel
         )
         client = aws.ssm(region)
-        try:
-            with translated(f"GetParameter {parameter}", region):
+        with translated(f"GetParameter {parameter}", region):
+            try:
                 value = client.get_parameter(Name=parameter)["Parameter"]["Value"]
-        except client.exceptions.ParameterNotFound:
-            continue
+            except client.exceptions.ParameterNotFound:
+                continue  # a channel nothing was promoted to yet
         if value in by_ami:
             result.setdefault(by_ami[value], []).append(channel)
     return {version: tuple(names) for version, names in result.items()}

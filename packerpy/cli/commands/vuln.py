@@ -47,7 +47,7 @@ def sbom_command(
     loaded = project(ctx)
     aws = AwsClients(aws_settings(ctx, loaded))
     found = published.find(loaded, aws, image, version)
-    text = published.sbom_text(loaded, aws, image, version)
+    text = stored = published.sbom_text(loaded, aws, image, version)
     if fmt == "spdx-json":
         document = json.loads(text)
         meta = cdx.metadata(document)
@@ -67,7 +67,7 @@ def sbom_command(
         version=found.version,
         format=fmt,
         uri=found.tags.get(SBOM_TAG, ""),
-        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        sha256=hashlib.sha256(stored.encode()).hexdigest(),
         document=json.loads(text),
     )
     output.emit(ctx, as_json, data, [])
