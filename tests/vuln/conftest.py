@@ -53,9 +53,9 @@ def inventory_of(root: Path, **env: str) -> Path:
     return out
 
 
-@pytest.fixture
-def debian_inventory(tmp_path: Path) -> Path:
-    root = tmp_path / "debian"
+def debian_root(where: Path) -> Path:
+    """A Debian 12 root: dpkg status with DEBIAN's packages, DEP-5 copyright files."""
+    root = where / "debian"
     (root / "etc").mkdir(parents=True)
     (root / "etc/os-release").write_text('ID=debian\nVERSION_ID="12"\n')
     (root / "var/lib/dpkg").mkdir(parents=True)
@@ -64,7 +64,12 @@ def debian_inventory(tmp_path: Path) -> Path:
         doc = root / "usr/share/doc" / name
         doc.mkdir(parents=True)
         (doc / "copyright").write_text(f"{DEP5}\nFiles: *\nCopyright: x\nLicense: {licence}\n")
-    return inventory_of(root)
+    return root
+
+
+@pytest.fixture
+def debian_inventory(tmp_path: Path) -> Path:
+    return inventory_of(debian_root(tmp_path))
 
 
 @pytest.fixture
