@@ -67,6 +67,13 @@ def _includes(order: Ordering, version: str, events: Sequence[tuple[str, str]]) 
             return (b[1] == "0") - (a[1] == "0")
         return order.compare(a[1], b[1])
 
+    if len(events) == 2 and events[0] == ("introduced", "0"):
+        # The common shape (every DSA): one comparison, no sort.
+        kind, at = events[1]
+        if kind == "fixed":
+            return order.compare(version, at) < 0
+        if kind == "last_affected":
+            return order.compare(version, at) <= 0
     vulnerable = False
     for kind, at in sorted(events, key=functools.cmp_to_key(compare)):
         if kind == "introduced" and (at == "0" or order.compare(version, at) >= 0):
@@ -90,13 +97,14 @@ def _matches(
     names = dict.fromkeys(n for n in (package.name, package.source) if n)
     for ecosystem in ecosystems:
         for name in names:
-            for affects in index.by_package.get((ecosystem, name), ()):
+            for row in index.by_package.get((ecosystem, name), ()):
+                affects = osv.Affects._make(row)
                 listed = package.version in affects.versions
                 if not listed and not any(
                     _includes(order, package.version, events) for events in affects.events
                 ):
                     continue
-                advisory = index.advisories[affects.advisory]
+                advisory = osv.Advisory._make(index.advisories[affects.advisory])
                 yield Finding(
                     advisory=advisory.id,
                     aliases=advisory.aliases,

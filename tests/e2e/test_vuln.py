@@ -30,7 +30,7 @@ def ssh_project(root: Path, port: int, key: Path, image_root: Path) -> None:
     (root / ".gitignore").write_text("id_build\n")  # lint scans what git would commit
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     config = tomlkit.parse((root / "packerpy.toml").read_text())
-    web = config["images"]["web"]  # type: ignore[index]
+    web = config["images"]["web"]
     web["provisioners"] = ["inventory"]
     web["provisioner_env"] = {"ROOT": str(image_root), "INVENTORY_OUT": str(root / "inv.json")}
     web["communicator"] = {

@@ -40,7 +40,7 @@ def test_zip_and_directory_index_the_same(tmp_path: Path) -> None:
 
 def test_severity_from_vector_and_from_the_distribution() -> None:
     index = osv.build(OSV)
-    by_id = {a.id: a for a in index.advisories}
+    by_id = {a.id: a for a in map(osv.Advisory._make, index.advisories)}
     assert (by_id["DSA-5514-1"].severity, by_id["DSA-5514-1"].score) == ("high", 7.8)
     assert (by_id["DSA-5532-1"].severity, by_id["DSA-5532-1"].score) == ("high", 7.5)
     # no vector: AlmaLinux's "Important" is high
