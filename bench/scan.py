@@ -30,7 +30,7 @@ def _version(rng: random.Random) -> str:
 
 
 def _data(where: Path) -> tuple[Path, Path]:
-    rng = random.Random(13)
+    rng = random.Random(13)  # noqa: S311 - reproducible generated data, not a secret
     packages = [
         {"name": f"pkg{n}", "version": _version(rng), "arch": "amd64"} for n in range(PACKAGES)
     ]
