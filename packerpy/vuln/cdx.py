@@ -10,6 +10,7 @@ operating-system; image, version and AMIs are metadata properties.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -68,7 +69,9 @@ def _os(inventory: Inventory) -> Component:
 
 def cyclonedx(inventory: Inventory, subject: Subject) -> str:
     """The CycloneDX 1.6 JSON text of an inventory."""
-    bom = Bom()
+    # A serial number derived from what the SBOM describes: the same build, the same document.
+    name = f"packerpy:{subject.project}/{subject.image}/{subject.version}@{subject.created}"
+    bom = Bom(serial_number=uuid.uuid5(uuid.NAMESPACE_URL, name))
     bom.metadata.timestamp = subject.created
     properties = {
         "project": subject.project,

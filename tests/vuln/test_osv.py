@@ -113,3 +113,14 @@ def test_withdrawn_advisories_are_left_out(tmp_path: Path) -> None:
         '[{"package": {"ecosystem": "Debian:12", "name": "curl"}}]}'
     )
     assert osv.build(tmp_path).by_package == {}
+
+
+def test_a_damaged_member_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "all.zip"
+    with zipfile.ZipFile(path, "w") as archive:  # stored: the member's bytes are in the file
+        archive.writestr("A-1.json", '{"id": "A-1", "affected": []}')
+    blob = path.read_bytes()
+    path.write_bytes(blob.replace(b'"A-1", "affected"', b'"A-2", "affected"', 1))
+    with pytest.raises(PackerpyError) as caught:
+        osv.load(path)
+    assert caught.value.message == f"{path}: not a readable zip file (A-1.json: CRC mismatch)"
