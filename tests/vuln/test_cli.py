@@ -12,7 +12,8 @@ import pytest
 
 from packerpy import scaffold
 from packerpy.estate import catalog
-from packerpy.vuln import cdx, inventory, published
+from packerpy.vuln import cdx, inventory, osv, published
+from packerpy.vuln.scan import scan
 from tests.cli.test_contract import both, check, invoke
 from tests.vuln.conftest import OSV
 
@@ -75,3 +76,24 @@ def test_sbom_command(
         "sbom-spdx",
         invoke(capsys, project, "sbom", "web", "0.1.0", "--format", "spdx-json", "--json"),
     )
+
+
+def test_scan_all_versions(
+    project: Path,
+    debian_inventory: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    result = scan(inventory.load(debian_inventory), osv.load(project / "osv"))
+    scans = [
+        published.VersionScan("0.1.0", ("stable",), result),
+        published.VersionScan("0.2.0", (), None, "web 0.2.0: no SBOM (tag packerpy:sbom missing)"),
+    ]
+    monkeypatch.setattr(published, "scan_all", lambda *_a: scans)
+    both(
+        capsys, project, "scan-all-versions", "scan", "web", "--all-versions", "--advisories", "osv"
+    )
+    done = invoke(
+        capsys, project, "scan", "web", "--all-versions", "--advisories", "osv", "--fail-on", "high"
+    )
+    assert done["exit_code"] == 16

@@ -144,7 +144,10 @@ def _scan_all(
         on = f" [{', '.join(entry.channels)}]" if entry.channels else ""
         counts = dict(entry.result.counts) if entry.result else {}
         shown = ", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no findings"
-        lines.append(f"{image} {entry.version}{on}: {entry.error or shown}")
+        # An error names the image and version already ("web 1.0.0: no SBOM ...").
+        lines.append(
+            f"{entry.error}{on}" if entry.error else f"{image} {entry.version}{on}: {shown}"
+        )
         lines.extend(_line(f) for f in found)
         rows.append(
             VersionScanData(
