@@ -156,16 +156,31 @@ def _add(index: Index, where: str, data: object) -> None:
         index.by_package.setdefault((ecosystem, package["name"]), []).append(affects)
 
 
+def _parsed(entries: list[tuple[str, bytes]]) -> list[object]:
+    """Every entry's JSON. One json.loads over all of them joined into an array costs less
+    than one call per file; when that fails, per file, to name the entry that is not JSON."""
+    try:
+        joined = json.loads(b"[" + b",".join(raw for _where, raw in entries) + b"]")
+        if isinstance(joined, list) and len(joined) == len(entries):
+            return joined
+    except (ValueError, UnicodeDecodeError):
+        pass
+    parsed = []
+    for where, raw in entries:
+        try:
+            parsed.append(json.loads(raw))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise PackerpyError(f"{where}: not JSON: {exc}") from None
+    return parsed
+
+
 def build(path: Path) -> Index:
     """Parse every advisory under `path` into an index (no cache)."""
     if not path.exists():
         raise PackerpyError(f"{path}: advisories not found (a directory of OSV JSON or all.zip)")
     index = Index(source=str(path))
-    for where, raw in _entries(path):
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise PackerpyError(f"{where}: not JSON: {exc}") from None
+    entries = list(_entries(path))
+    for (where, _raw), data in zip(entries, _parsed(entries), strict=True):
         _add(index, where, data)
         index.files += 1
     return index
