@@ -150,3 +150,21 @@ def test_bad_inventory_is_a_one_line_error(tmp_path: Path, text: str, message: s
     with pytest.raises(PackerpyError) as caught:
         inventory.load(path)
     assert caught.value.message == f"{path}: {message}"
+
+
+def test_ubuntu_matches_osv_lts_ecosystems(tmp_path: Path) -> None:
+    path = tmp_path / "inventory.json"
+    path.write_text(
+        '{"os": {"id": "ubuntu", "version_id": "22.04"}, "packages": '
+        '[{"name": "openssl", "version": "3.0.2-0ubuntu1.9", "arch": "amd64"}]}'
+    )
+    fixed = rng(("introduced", "0"), ("fixed", "3.0.2-0ubuntu1.15"))  # numbers, not text
+    write_advisory(tmp_path / "osv", "USN-1", [one("Ubuntu:22.04:LTS", "openssl", ranges=fixed)])
+    write_advisory(
+        tmp_path / "osv",
+        "USN-2",
+        [one("Ubuntu:20.04:LTS", "openssl", versions=["3.0.2-0ubuntu1.9"])],
+    )
+    result = scan(inventory.load(path), osv.load(tmp_path / "osv"))
+    assert result.ecosystem == "Ubuntu:22.04"
+    assert found(result) == {("USN-1", "openssl", "3.0.2-0ubuntu1.15")}
