@@ -11,10 +11,11 @@ import build_overhead
 import cleanup
 import publish
 import render
+import scan
 import skipped_build
 import startup
 
-for module in (startup, render, build_overhead, skipped_build, publish, cleanup):
+for module in (startup, render, build_overhead, skipped_build, publish, cleanup, scan):
     print(f"\n== {module.__name__}: {(module.__doc__ or '').strip().splitlines()[0]}")
     for key, value in module.main():
         print(f"  {key:44} {value}")

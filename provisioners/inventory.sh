@@ -4,6 +4,11 @@
 #   {"os": {"id": "debian", "version_id": "12"},
 #    "packages": [{"name": "bash", "version": "5.2.15-2+b2", "arch": "amd64"}, ...]}
 #
+# A package also has "source" (Debian: its source package, e.g. glibc for libc6, which is the
+# name Debian's advisories use) and "license" when the package manager says them in a
+# machine-readable form: rpm's License tag, or the License of the `Files: *` paragraph of a
+# DEP-5 (machine-readable) /usr/share/doc/PKG/copyright; free-text copyright files are skipped.
+#
 # Packages are sorted by name (then version, arch; byte order). Versions come through
 # verbatim, epochs included ("1:2.3~rc1+dfsg-1"). The content depends only on what is
 # installed (no timestamps), so a second run writes the same file.
@@ -76,18 +81,40 @@ else
 fi
 if [ "$family" = unknown ] && [ -f "$R/var/lib/dpkg/status" ]; then family=debian; fi
 
-# Each lister prints NAME<TAB>VERSION<TAB>ARCH lines.
+# Each lister prints NAME<TAB>VERSION<TAB>ARCH<TAB>SOURCE<TAB>LICENSE lines.
 list_dpkg() {
 	status="$R/var/lib/dpkg/status"
 	if [ ! -f "$status" ]; then
 		warn "no /var/lib/dpkg/status; the package list is empty"
 		return 0
 	fi
-	awk '
+	DOC="$R/usr/share/doc" awk '
+		# The License of the "Files: *" paragraph of a DEP-5 copyright file, else "".
+		function dep5(file,    line, n, all, lic) {
+			n = all = 0
+			lic = ""
+			while ((getline line < file) > 0) {
+				if (++n == 1 && line !~ /^Format: *https?:\/\/(www\.)?debian\.org\/doc\/packaging-manuals\/copyright-format\/1\.0/)
+					break
+				if (line ~ /^Files:[ \t]*\*[ \t]*$/) all = 1
+				else if (all && line ~ /^[ \t]*$/) break
+				else if (all && line ~ /^License:/) {
+					lic = line
+					sub(/^License:[ \t]*/, "", lic)
+					sub(/[ \t\r]+$/, "", lic)
+					break
+				}
+			}
+			close(file)
+			return lic
+		}
 		function flush() {
-			if (pkg != "" && split(state, s, " ") == 3 && s[3] == "installed")
-				printf "%s\t%s\t%s\n", pkg, ver, arch
-			pkg = ver = arch = state = ""
+			if (pkg != "" && split(state, s, " ") == 3 && s[3] == "installed") {
+				sub(/[ \t].*/, "", src)  # "openssl (3.0.11-1)": the name only
+				printf "%s\t%s\t%s\t%s\t%s\n", pkg, ver, arch, (src == pkg ? "" : src), \
+					dep5(ENVIRON["DOC"] "/" pkg "/copyright")
+			}
+			pkg = ver = arch = state = src = ""
 		}
 		/^[ \t]*$/ { flush(); next }
 		/^[ \t]/ { next }
@@ -102,6 +129,7 @@ list_dpkg() {
 			else if (k == "version") ver = v
 			else if (k == "architecture") arch = v
 			else if (k == "status") state = v
+			else if (k == "source") src = v
 		}
 		END { flush() }
 	' "$status"
@@ -113,8 +141,12 @@ list_rpm() {
 		return 0
 	fi
 	"$RPM" --root "${R:-/}" -qa \
-		--qf '%{NAME}\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\t%{ARCH}\n' >"$TMPF.rpm"
-	awk -F '\t' '$1 != "gpg-pubkey" { if ($3 == "(none)") $3 = ""; print }' OFS='\t' "$TMPF.rpm"
+		--qf '%{NAME}\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\t%{ARCH}\t\t%{LICENSE}\n' >"$TMPF.rpm"
+	awk -F '\t' '$1 != "gpg-pubkey" {
+		if ($3 == "(none)") $3 = ""
+		if ($5 == "(none)") $5 = ""
+		print
+	}' OFS='\t' "$TMPF.rpm"
 }
 
 # JSON from sorted NAME<TAB>VERSION<TAB>ARCH lines; strings escaped per RFC 8259.
@@ -141,8 +173,9 @@ to_json() {
 				str(ENVIRON["OS_ID"]), str(ENVIRON["OS_VERSION"])
 		}
 		{
-			printf "%s\n    {\"name\": %s, \"version\": %s, \"arch\": %s}", (NR > 1 ? "," : ""), \
-				str($1), str($2), str($3)
+			extra = ($4 != "" ? ", \"source\": " str($4) : "") ($5 != "" ? ", \"license\": " str($5) : "")
+			printf "%s\n    {\"name\": %s, \"version\": %s, \"arch\": %s%s}", (NR > 1 ? "," : ""), \
+				str($1), str($2), str($3), extra
 		}
 		END { printf "%s]\n}\n", (NR ? "\n  " : "") }
 	'

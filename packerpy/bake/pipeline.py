@@ -24,6 +24,7 @@ from packerpy.packer import binary as packer
 from packerpy.packer.events import Event
 from packerpy.steps import protocol as steps
 from packerpy.steps import registry
+from packerpy.vuln import store as sbom
 
 # validate and render live in validation.py; callers have always found them here.
 __all__ = [
@@ -141,6 +142,7 @@ def build(
         if held:
             held.record(dict(built.amis))
         record.note(amis=dict(built.amis))
+        built = sbom.record_for_build(built, record, aws)  # the SBOM tags join the provenance
         with record.phase("steps"):
             context = steps.StepContext(
                 built=built, aws=aws, progress=opts.progress, images=ImageCache(aws, seed)

@@ -68,6 +68,8 @@ class SbomSection(_Frozen):
     # s3://BUCKET/<project>/<image>/<version>.cdx.json (SSE on); unset: the run record only.
     bucket: BucketName | None = None
     prefix: Annotated[StrictStr, _pattern(r"[A-Za-z0-9_./-]{0,200}", "an S3 key prefix")] = ""
+    # SSE-KMS with this key (id, ARN or alias/...); unset: SSE-S3 (AES256).
+    kms_key_id: Text | None = None
 
 
 class RetentionSection(_Frozen):

@@ -38,14 +38,20 @@ from packerpy.contract.lifecycle import (
     CleanupAmiData,
     CleanupCostData,
     CleanupData,
+    LicenceFindingData,
     ReportAmiData,
     ReportCleanupData,
     ReportData,
     ReportEventData,
     ReportImageData,
     ReportVersionData,
+    SbomData,
+    ScanAllData,
+    ScanData,
     VerifyCheckData,
     VerifyData,
+    VersionScanData,
+    VulnFindingData,
 )
 
 # Every command's data model, by command: the JSON Schemas a contract test pins.
@@ -70,6 +76,9 @@ DATA_MODELS: dict[str, type[Data]] = {
     "post-process": PublishData,
     "verify": VerifyData,
     "cleanup": CleanupData,
+    "sbom": SbomData,
+    "scan": ScanData,
+    "scan --all-versions": ScanAllData,
 }
 
 __all__ = [
@@ -90,6 +99,7 @@ __all__ = [
     "ImageCheckData",
     "ImagesListData",
     "InitData",
+    "LicenceFindingData",
     "LintData",
     "OutdatedData",
     "OutdatedImageData",
@@ -104,9 +114,14 @@ __all__ = [
     "ReportImageData",
     "ReportVersionData",
     "SandboxData",
+    "SbomData",
+    "ScanAllData",
+    "ScanData",
     "StepData",
     "ValidateData",
     "VerifyCheckData",
     "VerifyData",
+    "VersionScanData",
     "VersionShowData",
+    "VulnFindingData",
 ]

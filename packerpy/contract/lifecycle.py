@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from packerpy.contract.base import Data
 
 
@@ -145,3 +147,64 @@ class CleanupData(Data):
     calls: int
     reads: dict[str, int]  # Describe/Get/List calls of the plan, by operation
     mutating: list[tuple[str, str]]
+
+
+# --- vuln (issue 13): `packerpy sbom`, `packerpy scan` ---------------------------------------
+
+
+class SbomData(Data):
+    image: str
+    version: str
+    format: str  # cyclonedx-json | spdx-json
+    uri: str  # where the stored SBOM is: s3://... or run:<run id>
+    sha256: str  # of the stored CycloneDX document
+    document: dict[str, Any]
+
+
+class VulnFindingData(Data):
+    advisory: str
+    aliases: list[str]
+    package: str
+    installed: str
+    fixed: str
+    severity: str  # low | medium | high | critical | unknown
+    score: float | None
+
+
+class LicenceFindingData(Data):
+    package: str
+    version: str
+    license: str
+    denied: str
+
+
+class ScanData(Data):
+    inventory: str
+    advisories: str
+    ecosystem: str
+    packages: int
+    advisory_count: int
+    fail_on: str | None
+    ok: bool
+    reason: str
+    counts: dict[str, int]
+    findings: list[VulnFindingData]
+    licences: list[LicenceFindingData]
+    notes: list[str]
+
+
+class VersionScanData(Data):
+    version: str
+    channels: list[str]
+    scanned: bool
+    error: str
+    counts: dict[str, int]
+    findings: list[VulnFindingData]
+
+
+class ScanAllData(Data):
+    image: str
+    advisories: str
+    fail_on: str | None
+    ok: bool
+    versions: list[VersionScanData]

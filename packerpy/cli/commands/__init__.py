@@ -75,6 +75,10 @@ COMMANDS: dict[str, Entry] = {
         "doctor",
         "Check packer, its amazon plugin, shellcheck, git, the config, AWS and the sandbox.",
     ),
+    "sbom": Entry("vuln", "Print the SBOM stored with a published version (S3 or its run record)."),
+    "scan": Entry(
+        "vuln", "Scan a version's SBOM offline against OSV advisories (exit 16 at --fail-on)."
+    ),
 }
 
 
