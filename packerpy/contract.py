@@ -205,6 +205,37 @@ class DoctorData(Data):
     skipped: int
 
 
+# build (issue 11): a failed build's `data` (the envelope has ok=false); phase is the one that
+# was running: lint, lookup, render, claim, init, bake, manifest or steps.
+class BuildFailedData(Data):
+    image: str
+    version: str
+    run_dir: str
+    phase: str | None
+    log: str
+    exit_code: int
+
+
+# `build A B` and `build --all`: one entry per image; `status` is built, skipped or failed.
+class BuildImageResultData(Data):
+    image: str
+    status: str
+    version: str
+    run_dir: str | None
+    exit_code: int
+    phase: str | None
+    error: str | None
+    amis: dict[str, str]
+
+
+class BuildManyData(Data):
+    images: list[BuildImageResultData]
+    exit_code: int  # the worst: the highest non-zero code, 130 first if any was interrupted
+    built: int
+    skipped: int
+    failed: int
+
+
 # Every command's data model, by command: the JSON Schemas a contract test pins.
 DATA_MODELS: dict[str, type[Data]] = {
     "init": InitData,
@@ -222,4 +253,6 @@ DATA_MODELS: dict[str, type[Data]] = {
     "images list": ImagesListData,
     "reap": ReapData,
     "doctor": DoctorData,
+    "build (failed)": BuildFailedData,
+    "build (several images)": BuildManyData,
 }

@@ -132,6 +132,11 @@ def version_label(version: str) -> str:
     return "v" + version.replace("+", "_")
 
 
+# build (issue 11.4): short digests of the fingerprint's template, assets and variables parts,
+# so a rebuild of a published version can say which of them changed.
+FINGERPRINT_PARTS_TAG = f"{TAG_PREFIX}fingerprint-parts"
+
+
 # How many tags packerpy itself puts on a baked AMI, its snapshots and the build instance: every
 # `*_TAG` key this module defines, so defining another one lowers the number a user may set (AWS
 # allows 50 per resource; config/values.py). Counting them all is the safe side. It stays at the

@@ -12,20 +12,19 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
 from packerpy.aws.clients import AwsClients
 from packerpy.aws.settings import AwsSettings
-from packerpy.bake import claim, provenance
+from packerpy.bake import claim, inputs, provenance
 from packerpy.config import ImageConfig, Project, image_regions
 from packerpy.errors import (
     ConfigError,
     ManifestError,
     PackerpyError,
     PolicyError,
-    VersionExistsError,
 )
 from packerpy.estate import catalog
 from packerpy.estate.base_ami import BaseAmi, resolve_base
@@ -159,24 +158,22 @@ def lint_gate(project: Project, info: PackerInfo) -> dict[str, int]:
 
 
 def look_up(target: Target, preflight: Preflight) -> Found:
-    """The base AMI and the published versions; refuses a version that is already published."""
+    """The base AMI and the published versions (decide() applies the version rules)."""
     preflight.ready()
     region = target.regions[0]
     base = resolve_base(target.aws, target.name, target.image, region)
     project = target.project.config.project.name
     published = catalog.published(target.aws, target.name, target.regions, project=project)
-    found = Found(base, tuple(published))
-    version = target.image.version
-    # SemVer precedence ignores build metadata: 1.0.0+rebuild is 1.0.0 (review 4.4).
-    same = (p for p in found.published if catalog.same_version(p.version, version))
-    if clash := next(same, None):
-        where, ami = next(iter(clash.amis.items()))
-        raise VersionExistsError(
-            f"{target.project.label}: images.{target.name}.version: {version} is already "
-            f"published ({ami} in {where}); versions are immutable: "
-            f"packerpy version bump {target.name} patch"
-        )
-    return found
+    return Found(base, tuple(published))
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the user asked for beyond the config: pass-through variables and overrides."""
+
+    user: inputs.UserVars = field(default_factory=inputs.UserVars)
+    force_bake: bool = False  # bake even when an AMI with identical inputs exists
+    allow_older: bool = False  # build a version below the latest published (a hotfix line)
 
 
 def decide(
@@ -185,24 +182,29 @@ def decide(
     *,
     git: Callable[[], provenance.GitState],
     force_bake: bool = False,
+    choice: Choice | None = None,
 ) -> BakePlan:
-    """Render and fingerprint; reuse the newest version with that fingerprint, else bake.
+    """Render and fingerprint; skip a published version with these inputs (refuse one with
+    other inputs, exit 9), refuse going below the latest unless allowed, reuse the newest
+    version with this fingerprint, else bake.
 
     `git` is called only when baking: the tags need it, a reuse does not wait for it.
     """
+    choice = choice or Choice(force_bake=force_bake)
     image, info, base = target.image, target.info, found.base
     rendered = render.render(target.project, target.name, target.settings, info, base_ami=base.id)
-    fp = provenance.fingerprint(
-        template=rendered.text,
-        assets={rel: path.read_bytes() for rel, path in rendered.assets.items()},
-        variables=image.variables,
-        base_ami=base.id,
-        packer_version=info.version_text,
-        secret_names=image.secrets,
-        amazon_plugin=rendered.amazon_plugin,
+    covered = inputs.inputs_of(
+        target.project, target.name, target.settings, info, base.id, choice.user
     )
+    fp = provenance.fingerprint_of(covered)
+    if (existing := inputs.same_version(found.published, image.version)) is not None:
+        reason = inputs.rebuilt(target.project, target.name, existing, fp, covered)
+        return Reuse(published=existing, reason=reason, fingerprint=fp, base_ami=base.id)
+    if not choice.allow_older:
+        where = f"{target.project.label}: images.{target.name}"
+        inputs.check_order(where, image.version, found.published)
     same = next((p for p in reversed(found.published) if p.fingerprint == fp), None)
-    if same is not None and not force_bake:
+    if same is not None and not choice.force_bake:
         reason = (
             f"inputs unchanged: {target.name} {same.version} ({', '.join(same.amis.values())}) "
             f"has fingerprint {fp[:12]}; use --force-bake to bake {image.version} anyway"
@@ -216,6 +218,7 @@ def decide(
         packer_version=info.version_text,
         built_at=target.started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         amazon_plugin=rendered.amazon_plugin,
+        parts=provenance.parts_tag(covered),
     )
     return Bake(
         rendered=render.with_tags(rendered, tags), tags=tags, fingerprint=fp, base_ami=base.id

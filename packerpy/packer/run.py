@@ -22,6 +22,7 @@ from packerpy.errors import (
 )
 from packerpy.packer.binary import (
     INSTALL_HINT,
+    BuildFlags,
     PackerInfo,
     build_command,
     environment,
@@ -170,6 +171,7 @@ def build(  # noqa: PLR0913 - keyword-only, each an independent input of one pac
     timeout: float | None = None,
     secrets: Mapping[str, str] | None = None,
     on_start: Callable[[int], None] | None = None,
+    flags: BuildFlags | None = None,
 ) -> None:
     """Run `packer build`, streaming typed events; packer's full output goes to `log_path`.
 
@@ -180,7 +182,7 @@ def build(  # noqa: PLR0913 - keyword-only, each an independent input of one pac
     has exited: if packerpy is killed, packer finishes or cleans up by itself and the raw log
     keeps what it said. `on_start` receives packer's pid.
     """
-    command = build_command(info, template, var_file)
+    command = build_command(info, template, var_file, flags=flags)
     lines = _BuildLines(on_event)
     raw = raw_log_path(log_path)
     try:
