@@ -83,16 +83,43 @@ def manifest_path(files: render.RenderedFiles) -> Path:
     return files.template.parent / manifest.MANIFEST_NAME
 
 
-def read_amis(files: render.RenderedFiles) -> dict[str, str]:
+def read_amis(
+    files: render.RenderedFiles, flags: packer.BuildFlags | None = None
+) -> dict[str, str]:
     """This run's region -> AMI, from packer's manifest."""
     path = manifest_path(files)
-    artifacts = manifest.read(path)
+    try:
+        artifacts = manifest.read(path)
+    except ManifestError:
+        if flags is not None and (flags.only or flags.exclude) and not path.exists():
+            raise _nothing_selected(files.template, flags) from None
+        raise
     if len(artifacts) != 1:
-        raise ManifestError(
-            f"{path}: expected one artifact, got {len(artifacts)}"
-            + (" (did --only/--except select no build?)" if not artifacts else "")
-        )
+        raise ManifestError(f"{path}: expected one artifact, got {len(artifacts)}")
     return artifacts[0].amis
+
+
+def _nothing_selected(template: Path, flags: packer.BuildFlags) -> ConfigError:
+    """packer 1.6 exits 0 when -only/-except leave no build; say so instead of 'no manifest'."""
+    asked = [f"--only {','.join(flags.only)}"] if flags.only else []
+    asked += [f"--except {','.join(flags.exclude)}"] if flags.exclude else []
+    builds = ", ".join(build_names(template)) or "none"
+    return ConfigError(
+        f"{' '.join(asked)}: packer built nothing, no build of {template.name} was selected "
+        f"(its builds: {builds})"
+    )
+
+
+def build_names(template: Path) -> list[str]:
+    """The template's builds as -only/-except name them: `BUILD.TYPE.SOURCE`."""
+    parsed = render.check_hcl(template.read_text(encoding="utf-8"), str(template))
+    names = []
+    for block in parsed.get("build", []):
+        prefix = str(block.get("name", "")).strip('"')
+        for source in block.get("sources", []):
+            name = str(source).strip('"').removeprefix("source.")
+            names.append(f"{prefix}.{name}" if prefix else name)
+    return names
 
 
 def baked_image(target: Target, plan: Bake, amis: Mapping[str, str]) -> BuiltImage:

@@ -269,5 +269,5 @@ def _make_image(
             ),
         )
     with record.phase("manifest"):
-        amis = execute.read_amis(files)
+        amis = execute.read_amis(files, opts.flags)
     return execute.baked_image(target, chosen, amis), {}

@@ -75,8 +75,7 @@ def test_versions_are_immutable_and_unchanged_inputs_skip_the_bake(aws: str, pro
     again = build(project)
     assert (again["version"], again["skipped"], again["amis"]) == ("0.1.0", True, first["amis"])
     assert again["reason"] == (
-        f"web 0.1.0 is already published from the same inputs ({ami} in us-east-1); "
-        "nothing to bake"
+        f"web 0.1.0 is already published from the same inputs ({ami} in us-east-1); nothing to bake"
     )
     # Same version, other inputs: refused, naming what changed and the bump to run.
     config = project / "packerpy.toml"

@@ -14,7 +14,7 @@ from packerpy.bake import inputs, many, pipeline
 from packerpy.bake.options import BuildOptions
 from packerpy.bake.plan import Choice
 from packerpy.cli import output
-from packerpy.cli.commands import module_app
+from packerpy.cli.commands import command_of, module_app
 from packerpy.cli.commands.bake_options import (
     AllOption,
     AllowOlderOption,
@@ -59,7 +59,8 @@ def _progress(
             if status is not None:
                 status.update(escape(text.splitlines()[0]))  # the spinner's text is markup
             else:
-                stream.print(prefix + text)
+                for line in text.splitlines():
+                    stream.print(prefix + line)
         elif isinstance(event, RawLine) and event.text.strip():
             stream.print(prefix + event.text)
 
@@ -180,6 +181,15 @@ def _several(
         lines = _progress(output.err, f"{name}: ", spinner=False)[0]
         options[name] = dataclasses.replace(options[name], on_event=lines)
     done = many.build_many(loaded, names, settings, options.__getitem__, jobs)
-    output.emit(ctx, as_json, done.to_data(), summary_lines(done), code=done.exit_code)
+    if as_json:  # ok only when every image was built or skipped
+        output.envelope(
+            command_of(ctx),
+            ok=not done.exit_code,
+            data=done.to_data(),
+            messages=[],
+            code=done.exit_code,
+        )
+    else:
+        output.emit(ctx, as_json, done.to_data(), summary_lines(done), code=done.exit_code)
     if done.exit_code:
         raise typer.Exit(done.exit_code)
