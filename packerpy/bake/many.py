@@ -17,7 +17,7 @@ from packerpy.bake import pipeline
 from packerpy.bake.options import BuildOptions
 from packerpy.config import Project
 from packerpy.contract import BuildImageResultData, BuildManyData
-from packerpy.errors import EXIT_INTERRUPTED, EXIT_OK, PackerpyError
+from packerpy.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, PackerpyError
 from packerpy.support import cancel
 
 DEFAULT_JOBS = 2
@@ -96,6 +96,9 @@ def _one(project: Project, name: str, settings: AwsSettings, options: BuildOptio
             phase=str(data["phase"]) if data.get("phase") else None,
             error=exc.message,
         )
+    except Exception as exc:  # noqa: BLE001 - a bug in one image must not hide the others
+        error = f"internal error: {type(exc).__name__}: {exc}"
+        return ImageOutcome(name, "failed", version, None, EXIT_INTERNAL, error=error)
     return ImageOutcome(
         image=name,
         status="skipped" if result.skipped else "built",
@@ -120,21 +123,21 @@ def build_many(
     """Build each of `names` (at most `jobs` at once); every image gets an outcome."""
     for name in names:
         project.image(name)  # an unknown name fails before anything starts
+    futures: dict[str, Future[ImageOutcome]] = {}
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="packerpy-build") as pool:
-        futures = {
-            name: pool.submit(_one, project, name, settings, options_for(name)) for name in names
-        }
         try:
+            for name in names:
+                futures[name] = pool.submit(_one, project, name, settings, options_for(name))
             wait(futures.values())
         except KeyboardInterrupt:
             for future in futures.values():
                 future.cancel()
             cancel.cancel_all()
             wait(futures.values())  # packer's clean-up finishes; later signals are absorbed
-    return ManyResult(tuple(_outcome(name, fut, project) for name, fut in futures.items()))
+    return ManyResult(tuple(_outcome(name, futures.get(name), project) for name in names))
 
 
-def _outcome(name: str, future: Future[ImageOutcome], project: Project) -> ImageOutcome:
-    if future.cancelled():
+def _outcome(name: str, future: Future[ImageOutcome] | None, project: Project) -> ImageOutcome:
+    if future is None or future.cancelled():
         return _interrupted(name, project.image(name).version)
     return future.result()

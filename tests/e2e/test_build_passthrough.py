@@ -7,6 +7,8 @@ the tests reuse what it published, and bake again only where the point is a seco
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,18 @@ PASS = (
 )  # fmt: skip
 
 
+@contextmanager
+def configured_version(project: Path, version: str) -> Iterator[None]:
+    """packerpy.toml with another version for the block (the module's bake keeps 0.1.0)."""
+    config = project / "packerpy.toml"
+    text = config.read_text()
+    config.write_text(text.replace('version = "0.1.0"', f'version = "{version}"'))
+    try:
+        yield
+    finally:
+        config.write_text(text)
+
+
 def build(project: Path, env: dict[str, str], *args: str) -> tuple[int, dict[str, Any], str]:
     done = run_cli("build", "web", "--json", *args, cwd=project, env=env)
     return done.returncode, envelope(done)["data"], done.stderr
@@ -123,13 +137,8 @@ def test_reserved_variables_are_refused_before_any_run(project: Path, env: dict[
 def test_only_an_unknown_build_is_one_line_with_the_run_dir_and_phase(
     baked: dict[str, Any], project: Path, env: dict[str, str]
 ) -> None:
-    config = project / "packerpy.toml"
-    text = config.read_text()
-    config.write_text(text.replace('version = "0.1.0"', 'version = "0.2.0"'))
-    try:
+    with configured_version(project, "0.2.0"):
         code, data, err = build(project, env, "--only", "nosuch")
-    finally:
-        config.write_text(text)
     assert code == 2
     assert err.splitlines()[-1] == (
         "packerpy: error: --only nosuch: packer built nothing, no build of web.pkr.hcl was "
@@ -139,19 +148,14 @@ def test_only_an_unknown_build_is_one_line_with_the_run_dir_and_phase(
     assert (Path(data["run_dir"]) / "packer.log").is_file()
 
 
-def test_ux8_an_older_version_is_refused_unless_allowed(
+def test_ux8_an_older_version_is_refused(
     baked: dict[str, Any], project: Path, env: dict[str, str]
 ) -> None:
-    config = project / "packerpy.toml"
-    text = config.read_text()
-    config.write_text(text.replace('version = "0.1.0"', 'version = "0.0.9"'))
-    try:
+    with configured_version(project, "0.0.9"):
         done = run_cli("build", "web", "--var", "flavour=old", cwd=project, env=env)
-        assert done.returncode == 14
-        assert done.stderr == (
-            "packerpy: error: packerpy.toml: images.web.version: 0.0.9 is lower than the latest "
-            "published version 0.1.0; bump it, or pass --allow-older to build a hotfix line\n"
-        )
-    finally:
-        config.write_text(text)
+    assert done.returncode == 14
+    assert done.stderr == (
+        "packerpy: error: packerpy.toml: images.web.version: 0.0.9 is lower than the latest "
+        "published version 0.1.0; bump it, or pass --allow-older to build a hotfix line\n"
+    )
     # --allow-older then bakes it: tests/bake/test_plan.py (no second bake here).
