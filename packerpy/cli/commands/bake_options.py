@@ -25,10 +25,12 @@ def _on_error(value: str | None) -> str | None:
 
 
 ImagesArgument = Annotated[
-    list[str] | None, typer.Argument(help="Image(s) to bake (or --all).", show_default=False)
+    list[str] | None,
+    typer.Argument(help="Image(s) to bake (or --all).", show_default=False, metavar="IMAGE"),
 ]
 TimeoutOption = Annotated[
-    float | None, typer.Option("--timeout", help="Cancel packer after this many seconds.")
+    float | None,
+    typer.Option("--timeout", metavar="SECONDS", help="Cancel packer after this many seconds."),
 ]
 ForceBakeOption = Annotated[
     bool, typer.Option("--force-bake", help="Bake even when an AMI with identical inputs exists.")
@@ -39,29 +41,38 @@ SkipLintOption = Annotated[
 VarOption = Annotated[
     list[str] | None,
     typer.Option(
-        "--var", help="packer -var NAME=VALUE (repeatable; fingerprinted).", show_default=False
+        "--var",
+        metavar="NAME=VALUE",
+        help="packer -var NAME=VALUE (repeatable; fingerprinted).",
+        show_default=False,
     ),
 ]
 VarFileOption = Annotated[
     list[Path] | None,
     typer.Option(
         "--var-file",
+        metavar="FILE",
         help="packer -var-file, after packerpy's own so yours wins (repeatable; fingerprinted).",
         show_default=False,
     ),
 ]
 OnlyOption = Annotated[
     list[str] | None,
-    typer.Option("--only", help="packer -only: build only these builds.", show_default=False),
+    typer.Option(
+        "--only", metavar="BUILD", help="packer -only: build only these builds.", show_default=False
+    ),
 ]
 ExceptOption = Annotated[
     list[str] | None,
-    typer.Option("--except", help="packer -except: skip these builds.", show_default=False),
+    typer.Option(
+        "--except", metavar="BUILD", help="packer -except: skip these builds.", show_default=False
+    ),
 ]
 OnErrorOption = Annotated[
     str | None,
     typer.Option(
         "--on-error",
+        metavar="cleanup|abort|ask",
         help="packer -on-error: cleanup, abort (leaves the instance) or ask (interactive).",
         callback=_on_error,
         show_default=False,
@@ -72,7 +83,9 @@ DebugOption = Annotated[
 ]
 ParallelOption = Annotated[
     int | None,
-    typer.Option("--parallel-builds", min=0, help="packer -parallel-builds (0: no limit)."),
+    typer.Option(
+        "--parallel-builds", min=0, metavar="N", help="packer -parallel-builds (0: no limit)."
+    ),
 ]
 TimestampOption = Annotated[
     bool, typer.Option("--timestamp-ui", help="packer -timestamp-ui: timestamps on its lines.")
@@ -83,7 +96,8 @@ AllowOlderOption = Annotated[
 ]
 AllOption = Annotated[bool, typer.Option("--all", help="Bake every configured image.")]
 JobsOption = Annotated[
-    int, typer.Option("-j", "--jobs", min=1, help="Images baked at once (several images).")
+    int,
+    typer.Option("-j", "--jobs", min=1, metavar="N", help="Images baked at once (several images)."),
 ]
 
 
