@@ -86,6 +86,8 @@ class PackerpyError(Exception):
         self.message = message
         # Extra lines (e.g. the tail of packer's output) shown below the one-line message.
         self.detail = tuple(detail)
+        # The failure's `--json` data (e.g. a failed build's run_dir and phase); {} for most.
+        self.data: dict[str, object] = {}
 
 
 class ConfigError(PackerpyError):

@@ -137,6 +137,10 @@ def version_label(version: str) -> str:
 # Retention: on the snapshots `cleanup --apply` is about to delete, set (value: the project)
 # before their AMI is deregistered, so a run killed in between finds and finishes them.
 CLEANUP_TAG = f"{TAG_PREFIX}cleanup"
+# build (issue 11.4): short digests of the fingerprint's template, assets and variables parts,
+# so a rebuild of a published version can say which of them changed.
+FINGERPRINT_PARTS_TAG = f"{TAG_PREFIX}fingerprint-parts"
+
 
 # How many tags packerpy itself puts on a baked AMI, its snapshots and the build instance: every
 # `*_TAG` key this module defines, so defining another one lowers the number a user may set (AWS

@@ -20,7 +20,8 @@ from packerpy.adopt import checks, template
 from packerpy.aws.settings import AwsSettings
 from packerpy.bake import plan, provenance
 from packerpy.config import Project, image_regions
-from packerpy.errors import ConfigError, ManifestError
+from packerpy.errors import ConfigError, ManifestError, VersionExistsError
+from packerpy.estate import catalog
 from packerpy.packer import binary as packer
 from packerpy.packer import manifest
 from packerpy.packer.events import ArtifactEvent, Event
@@ -129,11 +130,27 @@ def decide(
     *,
     git: Callable[[], provenance.GitState],
     force_bake: bool = False,
+    choice: plan.Choice | None = None,
 ) -> plan.Reuse | AdoptedBake:
-    """As plan.decide, for a template directory: reuse an identical version, else bake."""
+    """As plan.decide, for a template directory: the same version rules, else bake."""
+    choice = choice or plan.Choice(force_bake=force_bake)
     directory, roles = read_checked(target.project, target.name, target.settings)
     fp = _fingerprint(target, directory, found.base.id)
-    reuse = plan.reuse_of(target, found, fp, force_bake=force_bake)
+
+    def rebuilt(existing: catalog.Published) -> str:
+        where, ami = next(iter(existing.amis.items()))
+        if existing.fingerprint == fp:
+            return (
+                f"{target.name} {existing.version} is already published from the same "
+                f"inputs ({ami} in {where}); nothing to bake"
+            )
+        raise VersionExistsError(
+            f"{target.project.label}: images.{target.name}.version: {existing.version} is "
+            f"already published ({ami} in {where}) and its template directory or variables "
+            f"changed; versions are immutable: packerpy version bump {target.name} patch"
+        )
+
+    reuse = plan.reuse_of(target, found, fp, choice, rebuilt=rebuilt)
     if reuse is not None:
         return reuse
     tags = provenance.tags(
@@ -198,7 +215,7 @@ def run(
         on_event=both,
         timeout=timeout,
         on_start=on_start,
-        only=chosen.only,
+        flags=packer.BuildFlags(only=chosen.only),
         cwd=copy,
         endpoint=endpoint,
     )

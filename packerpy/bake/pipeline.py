@@ -7,28 +7,29 @@ are frozen result objects the CLI renders as text or JSON.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, TypedDict, Unpack
+from typing import Any, Unpack
 
 from packerpy import records
 from packerpy.aws.clients import AwsClients
 from packerpy.aws.images import ImageCache
 from packerpy.aws.settings import AwsSettings
-from packerpy.bake import adopted, execute, orphans, plan
+from packerpy.bake import adopted, execute, failure, gates, orphans, plan
+from packerpy.bake.options import BuildOptions, BuildOverrides
 from packerpy.bake.validation import ImageCheck, RenderResult, ValidateResult, render_to, validate
 from packerpy.config import Project, image_regions
 from packerpy.contract import BuildData
 from packerpy.packer import binary as packer
-from packerpy.packer.events import Event
 from packerpy.steps import protocol as steps
 from packerpy.steps import registry
 from packerpy.vuln import store as sbom
 
-# validate and render live in validation.py; callers have always found them here.
+# validate and render live in validation.py, the options in options.py; callers have always
+# found them here.
 __all__ = [
     "BuildOptions",
+    "BuildOverrides",
     "BuildResult",
     "ImageCheck",
     "RenderResult",
@@ -70,39 +71,6 @@ class BuildResult:
         )
 
 
-def _ignore(_value: object) -> None:
-    """The default callback: progress goes nowhere."""
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    """How to build, apart from what: callbacks, limits and overrides of the defaults."""
-
-    on_event: Callable[[Event], None] = _ignore  # packer's progress
-    progress: Callable[[str], None] = _ignore  # the steps' progress lines
-    timeout: float | None = None  # cancel packer after this many seconds
-    force_bake: bool = False  # bake even when an AMI with identical inputs exists
-    skip_lint: bool = False  # bake despite lint errors (the run record says so)
-    now: Callable[[], datetime] = _utc_now
-    environ: Mapping[str, str] | None = None  # where secrets are read; None: os.environ
-
-
-class BuildOverrides(TypedDict, total=False):
-    """BuildOptions' fields as keyword arguments of build(), as callers have always passed them."""
-
-    on_event: Callable[[Event], None]
-    progress: Callable[[str], None]
-    timeout: float | None
-    force_bake: bool
-    skip_lint: bool
-    now: Callable[[], datetime]
-    environ: Mapping[str, str] | None
-
-
 def build(
     project: Project,
     name: str,
@@ -112,24 +80,24 @@ def build(
 ) -> BuildResult:
     """Bake `name` with the real packer, then run its post-processing steps.
 
-    A version that is already published is refused. When an AMI of this image was built from
-    identical inputs (same fingerprint), the bake is skipped and the steps run on that AMI
-    instead, unless `force_bake`. Every outcome, failures and interrupts included, is recorded
-    in the run directory's result.json.
+    A published version is skipped when built from these inputs, else refused (bake/inputs).
+    When an AMI of this image was built from identical inputs (same fingerprint), the bake is
+    skipped and the steps run on that AMI instead, unless `force_bake`. Every outcome is
+    recorded in the run directory's result.json.
     """
     opts = dataclasses.replace(options or BuildOptions(), **overrides)
     # Config mistakes (unknown step, missing secret) fail before a run directory exists.
     planned = registry.resolve(
         project.image(name).steps, where=f"{project.label}: images.{name}.steps"
     )
-    secrets = plan.read_secrets(project, name, opts.environ)
-    aws = AwsClients(settings)
-    preflight = plan.Preflight(aws, image_regions(project.image(name), settings.region)[0], project)
-    check = orphans.start_check(
-        project, aws, image_regions(project.image(name), settings.region)[0]
-    )
+    secrets = gates.read_secrets(project, name, opts.environ)
+    aws, region = AwsClients(settings), image_regions(project.image(name), settings.region)[0]
+    preflight = plan.Preflight(aws, region, project)
+    check = orphans.start_check(project, aws, region)
     target = plan.Target(project, name, settings, aws, packer.detect(), opts.now())
-    with records.RunRecord(project.runs_dir(), name, target.started, _header(target)) as record:
+    execute.check_flags(target.info, opts.flags)
+    record = records.RunRecord(project.runs_dir(), name, target.started, _header(target))
+    with record, failure.annotated(target, record):
         chosen = _plan(target, preflight, record, opts)
         orphans.warn(check, record, opts.progress)
         held = None
@@ -173,13 +141,16 @@ def _plan(
         if opts.skip_lint:
             record.note(lint="skipped (--skip-lint)")
         else:
-            record.note(lint=plan.lint_gate(target.project, target.info))
+            record.note(lint=gates.lint_gate(target.project, target.info))
     with record.phase("lookup"):
         found = plan.look_up(target, preflight)
     with record.phase("render"):
+        choice = dataclasses.replace(
+            opts.choice, force_bake=opts.force_bake or opts.choice.force_bake
+        )
         # An adopted template directory is read, never rendered (bake/adopted.py).
         decide = adopted.decide if target.image.template_dir else plan.decide
-        chosen = decide(target, found, git=preflight.git, force_bake=opts.force_bake)
+        chosen = decide(target, found, git=preflight.git, choice=choice)
     record.note(fingerprint=chosen.fingerprint, base_ami=chosen.base_ami)
     return chosen
 
@@ -218,14 +189,20 @@ def _make_image(
         return execute.baked_image(target, chosen.tags, amis), {}
     with record.phase("init"):
         files = execute.prepare(target.info, orphans.with_run_id(chosen, record.run_id), record.dir)
+        var_files = execute.copy_var_files(opts.choice.user, record.dir)
     with record.phase("bake"):
-        amis = execute.run_packer(
+        execute.run_packer(
             target.info,
             files,
             on_event=opts.on_event,
             timeout=opts.timeout,
             secrets=secrets,
             on_start=record.child_started,
+            flags=dataclasses.replace(
+                opts.flags, variables=opts.choice.user.pairs, var_files=var_files
+            ),
             endpoint=target.settings.endpoint_url,
         )
+    with record.phase("manifest"):
+        amis = execute.read_amis(files, opts.flags)
     return execute.baked_image(target, chosen.tags, amis), {}

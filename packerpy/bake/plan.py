@@ -7,30 +7,25 @@ skip and immutability rules are unit-testable against moto alone. The outcome is
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
 from packerpy.aws.clients import AwsClients
 from packerpy.aws.settings import AwsSettings
-from packerpy.bake import claim, provenance
+from packerpy.bake import claim, inputs, provenance
 from packerpy.config import ImageConfig, Project, image_regions
 from packerpy.errors import (
-    ConfigError,
     ManifestError,
     PackerpyError,
-    PolicyError,
-    VersionExistsError,
 )
 from packerpy.estate import catalog
 from packerpy.estate.base_ami import BaseAmi, resolve_base
 from packerpy.packer.binary import PackerInfo
-from packerpy.packer.redact import MIN_SECRET_LENGTH, too_short
 from packerpy.render import jinja as render
 from packerpy.steps.protocol import BuiltImage
 
@@ -120,63 +115,23 @@ class Bake:
 BakePlan = Reuse | Bake
 
 
-def read_secrets(project: Project, name: str, environ: Mapping[str, str] | None) -> dict[str, str]:
-    """Each configured secret from the environment (HCL name -> value); missing is an error."""
-    env = os.environ if environ is None else environ
-    values = {}
-    for index, secret in enumerate(project.image(name).secrets):
-        if secret not in env:
-            raise ConfigError(
-                f"{project.label}: images.{name}.secrets[{index}]: environment variable "
-                f"{secret!r} is not set (secrets are read from the environment, never from files)"
-            )
-        if too_short(env[secret]):
-            # Every occurrence of a short value is redacted, timestamps and words included:
-            # `a` made packer.log unreadable and turned exit 6 into 4 (reliability review 3.4).
-            raise ConfigError(
-                f"{project.label}: images.{name}.secrets[{index}]: environment variable "
-                f"{secret!r} is shorter than {MIN_SECRET_LENGTH} characters (surrounding "
-                "whitespace aside): too short to redact from packer's output"
-            )
-        values[secret.lower()] = env[secret]
-    return values
-
-
-def lint_gate(project: Project, info: PackerInfo) -> dict[str, int]:
-    """`packerpy lint` before any bake: an error-level finding stops the build (fail closed)."""
-    from packerpy import lint  # noqa: PLC0415 - detect-secrets is imported only to lint
-
-    result = lint.lint(project, info)
-    errors = [f for f in result.findings if f.severity == "error"]
-    if errors:
-        first = errors[0]
-        where = f"{first.file}:{first.line}" if first.line is not None else first.file
-        raise PolicyError(
-            f"lint: {len(errors)} error(s), first {where}: {first.rule} {first.message}; "
-            "run `packerpy lint` for all of them"
-        )
-    return {"errors": 0, "warnings": result.warnings, "files": len(result.scanned)}
-
-
 def look_up(target: Target, preflight: Preflight) -> Found:
-    """The base AMI and the published versions; refuses a version that is already published."""
+    """The base AMI and the published versions (decide() applies the version rules)."""
     preflight.ready()
     region = target.regions[0]
     base = resolve_base(target.aws, target.name, target.image, region)
     project = target.project.config.project.name
     published = catalog.published(target.aws, target.name, target.regions, project=project)
-    found = Found(base, tuple(published))
-    version = target.image.version
-    # SemVer precedence ignores build metadata: 1.0.0+rebuild is 1.0.0 (review 4.4).
-    same = (p for p in found.published if catalog.same_version(p.version, version))
-    if clash := next(same, None):
-        where, ami = next(iter(clash.amis.items()))
-        raise VersionExistsError(
-            f"{target.project.label}: images.{target.name}.version: {version} is already "
-            f"published ({ami} in {where}); versions are immutable: "
-            f"packerpy version bump {target.name} patch"
-        )
-    return found
+    return Found(base, tuple(published))
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the user asked for beyond the config: pass-through variables and overrides."""
+
+    user: inputs.UserVars = field(default_factory=inputs.UserVars)
+    force_bake: bool = False  # bake even when an AMI with identical inputs exists
+    allow_older: bool = False  # build a version below the latest published (a hotfix line)
 
 
 def decide(
@@ -185,23 +140,26 @@ def decide(
     *,
     git: Callable[[], provenance.GitState],
     force_bake: bool = False,
+    choice: Choice | None = None,
 ) -> BakePlan:
-    """Render and fingerprint; reuse the newest version with that fingerprint, else bake.
+    """Render and fingerprint; skip a published version with these inputs (refuse one with
+    other inputs, exit 9), refuse going below the latest unless allowed, reuse the newest
+    version with this fingerprint, else bake.
 
     `git` is called only when baking: the tags need it, a reuse does not wait for it.
     """
-    image, info, base = target.image, target.info, found.base
+    choice = choice or Choice(force_bake=force_bake)
+    info, base = target.info, found.base
     rendered = render.render(target.project, target.name, target.settings, info, base_ami=base.id)
-    fp = provenance.fingerprint(
-        template=rendered.text,
-        assets={rel: path.read_bytes() for rel, path in rendered.assets.items()},
-        variables=image.variables,
-        base_ami=base.id,
-        packer_version=info.version_text,
-        secret_names=image.secrets,
-        amazon_plugin=rendered.amazon_plugin,
+    covered = inputs.inputs_of(
+        target.project, target.name, target.settings, info, base.id, choice.user
     )
-    if (reuse := reuse_of(target, found, fp, force_bake=force_bake)) is not None:
+    fp = provenance.fingerprint_of(covered)
+
+    def rebuilt(existing: catalog.Published) -> str:
+        return inputs.rebuilt(target.project, target.name, existing, fp, covered)
+
+    if (reuse := reuse_of(target, found, fp, choice, rebuilt=rebuilt)) is not None:
         return reuse
     tags = provenance.tags(
         git=git(),
@@ -211,22 +169,38 @@ def decide(
         packer_version=info.version_text,
         built_at=target.started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         amazon_plugin=rendered.amazon_plugin,
+        parts=provenance.parts_tag(covered),
     )
     return Bake(
         rendered=render.with_tags(rendered, tags), tags=tags, fingerprint=fp, base_ami=base.id
     )
 
 
-def reuse_of(target: Target, found: Found, fp: str, *, force_bake: bool) -> Reuse | None:
-    """The newest published version with fingerprint `fp`, to reuse instead of baking."""
+def reuse_of(
+    target: Target,
+    found: Found,
+    fp: str,
+    choice: Choice,
+    *,
+    rebuilt: Callable[[catalog.Published], str],
+) -> Reuse | None:
+    """The version rules, in order: a published version is skipped (`rebuilt` gives the reason,
+    or refuses other inputs with exit 9); going below the latest is refused unless allowed;
+    the newest version with fingerprint `fp` is reused unless force_bake. None: bake."""
+    image, base = target.image, found.base
+    if (existing := inputs.same_version(found.published, image.version)) is not None:
+        return Reuse(published=existing, reason=rebuilt(existing), fingerprint=fp, base_ami=base.id)
+    if not choice.allow_older:
+        where = f"{target.project.label}: images.{target.name}"
+        inputs.check_order(where, image.version, found.published)
     same = next((p for p in reversed(found.published) if p.fingerprint == fp), None)
-    if same is None or force_bake:
+    if same is None or choice.force_bake:
         return None
     reason = (
         f"inputs unchanged: {target.name} {same.version} ({', '.join(same.amis.values())}) "
-        f"has fingerprint {fp[:12]}; use --force-bake to bake {target.image.version} anyway"
+        f"has fingerprint {fp[:12]}; use --force-bake to bake {image.version} anyway"
     )
-    return Reuse(published=same, reason=reason, fingerprint=fp, base_ami=found.base.id)
+    return Reuse(published=same, reason=reason, fingerprint=fp, base_ami=base.id)
 
 
 def built_from_published(

@@ -141,7 +141,7 @@ def _failure(exc: BaseException, ctx: Any, as_json: bool) -> int:  # noqa: ANN40
     if isinstance(exc, typer.TyperException):  # usage errors (typer vendors click's exceptions)
         return _usage_error(exc, as_json)
     if isinstance(exc, PackerpyError):
-        return output.fail(command, as_json, exc.message, exc.detail, exc.exit_code)
+        return output.fail(command, as_json, exc.message, exc.detail, exc.exit_code, exc.data)
     if isinstance(exc, KeyboardInterrupt | typer.Abort):
         return output.fail(command, as_json, "interrupted", (), EXIT_INTERRUPTED)
     if isinstance(exc, BrokenPipeError):  # the reader stopped early (`| head`), as in click

@@ -117,7 +117,14 @@ def best_effort(action: Callable[[], object]) -> None:
         last_resort(f"packerpy: error: could not print ({type(exc).__name__})")
 
 
-def fail(command: str, as_json: bool, message: str, detail: Sequence[str], code: int) -> int:
+def fail(
+    command: str,
+    as_json: bool,
+    message: str,
+    detail: Sequence[str],
+    code: int,
+    data: Mapping[str, Any] | None = None,
+) -> int:
     """Report a failure: one line (and its detail) on stderr, and an envelope under --json.
 
     Never raises: it runs in the error boundary, after something already went wrong (a closed
@@ -132,7 +139,9 @@ def fail(command: str, as_json: bool, message: str, detail: Sequence[str], code:
         last_resort("\n".join(lines))
     if as_json:
         best_effort(
-            lambda: envelope(command, ok=False, data={}, messages=[message, *detail], code=code)
+            lambda: envelope(
+                command, ok=False, data=data or {}, messages=[message, *detail], code=code
+            )
         )
     return code
 

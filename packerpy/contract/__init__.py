@@ -13,6 +13,9 @@ from __future__ import annotations
 from packerpy.contract.base import SCHEMA_VERSION, Data, Envelope
 from packerpy.contract.core import (
     BuildData,
+    BuildFailedData,
+    BuildImageResultData,
+    BuildManyData,
     BumpData,
     DoctorCheckData,
     DoctorData,
@@ -71,6 +74,8 @@ DATA_MODELS: dict[str, type[Data]] = {
     "images list": ImagesListData,
     "reap": ReapData,
     "doctor": DoctorData,
+    "build (failed)": BuildFailedData,
+    "build (several images)": BuildManyData,
     "report": ReportData,
     "adopt": AdoptData,
     "post-process": PublishData,
@@ -86,6 +91,9 @@ __all__ = [
     "SCHEMA_VERSION",
     "AdoptData",
     "BuildData",
+    "BuildFailedData",
+    "BuildImageResultData",
+    "BuildManyData",
     "BumpData",
     "CleanupAmiData",
     "CleanupCostData",

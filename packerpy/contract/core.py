@@ -168,3 +168,34 @@ class DoctorData(Data):
     warnings: int
     failures: int
     skipped: int
+
+
+# build (issue 11): a failed build's `data` (the envelope has ok=false); phase is the one that
+# was running: lint, lookup, render, claim, init, bake, manifest or steps.
+class BuildFailedData(Data):
+    image: str
+    version: str
+    run_dir: str
+    phase: str | None
+    log: str
+    exit_code: int
+
+
+# `build A B` and `build --all`: one entry per image; `status` is built, skipped or failed.
+class BuildImageResultData(Data):
+    image: str
+    status: str
+    version: str
+    run_dir: str | None
+    exit_code: int
+    phase: str | None
+    error: str | None
+    amis: dict[str, str]
+
+
+class BuildManyData(Data):
+    images: list[BuildImageResultData]
+    exit_code: int  # the worst: the highest non-zero code, 130 first if any was interrupted
+    built: int
+    skipped: int
+    failed: int

@@ -88,6 +88,10 @@ class PackerInfo:
             return f">= {AMAZON_PLUGIN_FLOOR}, < 2.0.0"  # `~> 1` with the floor
         return f">= {AMAZON_PLUGIN_FLOOR}, <= {AMAZON_PLUGIN_LAST_ON_GITHUB}"
 
+    def supports_on_error(self, value: str) -> bool:
+        """`-on-error` other than cleanup needs packer >= 1.5.0 (ON_ERROR_SINCE)."""
+        return value == "cleanup" or self.version >= ON_ERROR_SINCE
+
     def resolve_amazon_plugin(self, constraint: str) -> Triple | None:
         """The installed plugin packer will use: the newest one the constraint allows."""
         allowed = [v for v in self.amazon_plugins if constraints.allows(constraint, v)]
@@ -217,16 +221,67 @@ def validate_command(
     return [info.binary, "validate", *flags, str(template)]
 
 
+# `-on-error` values; packer 1.5.0 added the flag (packer CHANGELOG 1.5.0), every packer
+# packerpy supports (>= 1.6) has all three. abort leaves the instance running (by design).
+ON_ERROR_CHOICES = ("cleanup", "abort", "ask")
+ON_ERROR_SINCE = (1, 5, 0)
+
+
+@dataclass(frozen=True)
+class BuildFlags:
+    """packer build's own options, passed through from `packerpy build` (issue 11.1)."""
+
+    variables: tuple[tuple[str, str], ...] = ()  # -var NAME=VALUE, in the order given
+    var_files: tuple[Path, ...] = ()  # -var-file, after packerpy's own: the user's win
+    only: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()  # -except (a Python keyword)
+    on_error: str | None = None
+    debug: bool = False  # packer pauses before each step: see `interactive`
+    parallel_builds: int | None = None  # 0: no limit (packer's default)
+    timestamp_ui: bool = False
+
+    @property
+    def interactive(self) -> bool:
+        """packer reads the terminal (-debug, -on-error=ask): it runs attached, no progress UI."""
+        return self.debug or self.on_error == "ask"
+
+    def arguments(self) -> list[str]:
+        """The flags in packer's spelling, `-name=value` so no value is read as a flag."""
+        return [
+            *(f"-var={name}={value}" for name, value in self.variables),
+            *(f"-var-file={path}" for path in self.var_files),
+            *(f"-only={name}" for name in self.only),
+            *(f"-except={name}" for name in self.exclude),
+            *([f"-on-error={self.on_error}"] if self.on_error else []),
+            *(["-debug"] if self.debug else []),
+            *(
+                [f"-parallel-builds={self.parallel_builds}"]
+                if self.parallel_builds is not None
+                else []
+            ),
+            *(["-timestamp-ui"] if self.timestamp_ui else []),
+        ]
+
+
 def build_command(
-    info: PackerInfo, template: Path, var_file: Path, *, only: Sequence[str] = ()
+    info: PackerInfo,
+    template: Path,
+    var_file: Path,
+    *,
+    only: Sequence[str] = (),
+    flags: BuildFlags | None = None,
 ) -> list[str]:
+    """packer build: machine-readable for packerpy's progress, human-readable with -debug
+    (packer then prompts before each step and the user must read what it says)."""
+    flags = flags or BuildFlags()
+    output = [] if flags.interactive else ["-machine-readable", "-color=false"]
     return [
         info.binary,
         "build",
-        "-machine-readable",
-        "-color=false",
+        *output,
         f"-var-file={var_file}",
         *(f"-only={name}" for name in only),
+        *flags.arguments(),
         str(template),
     ]
 

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Iterator
 from packerpy.errors import PackerError
 from packerpy.packer.events import unescape
 
-# Shorter secrets are refused (bake/plan.py read_secrets), and shorter parts are left alone.
+# Shorter secrets are refused (bake/gates.py read_secrets), and shorter parts are left alone.
 MIN_SECRET_LENGTH = 8
 REDACTED = "***"
 PACKER_MASK = "<sensitive>"

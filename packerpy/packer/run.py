@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import signal
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from packerpy.errors import (
@@ -22,6 +22,7 @@ from packerpy.errors import (
 )
 from packerpy.packer.binary import (
     INSTALL_HINT,
+    BuildFlags,
     PackerInfo,
     build_command,
     environment,
@@ -175,7 +176,7 @@ def build(  # noqa: PLR0913 - keyword-only, each an independent input of one pac
     timeout: float | None = None,
     secrets: Mapping[str, str] | None = None,
     on_start: Callable[[int], None] | None = None,
-    only: Sequence[str] = (),
+    flags: BuildFlags | None = None,
     cwd: Path | None = None,
     endpoint: str | None = None,
 ) -> None:
@@ -186,7 +187,7 @@ def build(  # noqa: PLR0913 - keyword-only, each an independent input of one pac
     raw_log_path(log_path) (0600, unredacted), which packerpy follows and removes once packer
     has exited: if packerpy is killed, packer finishes or cleans up by itself and the raw log
     keeps what it said. `on_start` receives packer's pid; `endpoint` confines packer to it."""
-    command = build_command(info, template, var_file, only=only)
+    command = build_command(info, template, var_file, flags=flags)
     lines = _BuildLines(on_event)
     raw = raw_log_path(log_path)
     try:

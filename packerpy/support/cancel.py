@@ -57,12 +57,31 @@ class GroupCanceller:
         previous = _install_handlers(self.forward)
         if timeout:
             self._later(timeout, self._time_out)
+        with _LOCK:
+            _ACTIVE.add(self)
         try:
             yield
         finally:
+            with _LOCK:
+                _ACTIVE.discard(self)
             for timer in self._timers:
                 timer.cancel()
             _restore_handlers(previous)
+
+
+# Children followed from worker threads (`build --all`): only the main thread receives signals,
+# so it forwards a Ctrl-C to every one of them through cancel_all.
+_ACTIVE: set[GroupCanceller] = set()
+_LOCK = threading.Lock()
+
+
+def cancel_all(signum: int = signal.SIGINT) -> int:
+    """Forward `signum` to every active child group, as if each had received it; how many."""
+    with _LOCK:
+        active = list(_ACTIVE)
+    for canceller in active:
+        canceller.forward(signum, None)
+    return len(active)
 
 
 _Handler = Callable[[int, FrameType | None], object] | int | None

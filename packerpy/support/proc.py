@@ -275,3 +275,22 @@ def terminate(pid: int, *, timeout: float = 10.0) -> bool:
     with suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
     return True
+
+
+def attached(command: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> int:
+    """Run with our terminal (packer -debug asks the user), in our process group: a Ctrl-C
+    reaches the child too; we wait for its clean-up, then re-raise (subprocess.run kills)."""
+    try:
+        child = subprocess.Popen(list(command), cwd=cwd, env=dict(env))
+    except (FileNotFoundError, PermissionError):
+        raise ToolMissing(command[0]) from None
+    interrupted = False
+    while True:
+        try:
+            returncode = child.wait()
+        except KeyboardInterrupt:
+            interrupted = True
+            continue
+        if interrupted:
+            raise KeyboardInterrupt
+        return returncode

@@ -73,7 +73,13 @@ def restore(previous: Previous) -> None:
 
 
 def reporting() -> None:
-    """The outcome is decided and being printed: from now on a signal is absorbed."""
+    """The outcome is decided and being printed: from now on a signal is absorbed.
+
+    Only the main thread decides the outcome: one image of `build --all` finishing in a worker
+    thread must not make a later Ctrl-C for the others a no-op.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
     _run.reporting = True
 
 

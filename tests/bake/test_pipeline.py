@@ -27,9 +27,18 @@ def test_a_lint_error_stops_the_build_and_is_recorded(aws: str, tmp_path: Path) 
     project = config.load(config_file)
     settings = aws_settings(project, environ={"AWS_ENDPOINT_URL": aws})
     started = datetime(2026, 11, 27, 3, 30, tzinfo=UTC)
-    with pytest.raises(PolicyError):
+    with pytest.raises(PolicyError) as failed:
         pipeline.build(project, "web", settings, now=lambda: started)
     (run,) = records.list_runs(project.runs_dir())
+    # ux review 5: a failed build's --json data names the run record and the phase.
+    assert failed.value.data == {
+        "image": "web",
+        "version": "0.1.0",
+        "run_dir": str(run.dir),
+        "phase": "lint",
+        "log": str(run.dir / records.LOG_NAME),
+        "exit_code": EXIT_LINT,
+    }
     assert run.dir.name == "20261127T033000Z-web"
     result = json.loads((run.dir / records.RESULT_NAME).read_text())
     assert (result["exit_code"], result["phase"], result["phases"]) == (EXIT_LINT, "lint", [])

@@ -11,9 +11,9 @@ import pytest
 from packerpy import config, naming, scaffold
 from packerpy.aws.clients import AwsClients
 from packerpy.aws.settings import aws_settings
-from packerpy.bake import plan
+from packerpy.bake import inputs, plan
 from packerpy.bake.provenance import GitState
-from packerpy.errors import EXIT_VERSION_EXISTS, VersionExistsError
+from packerpy.errors import EXIT_VERSION_EXISTS, Refused, VersionExistsError
 from packerpy.packer.binary import PackerInfo
 from tests.helpers import ec2
 
@@ -114,14 +114,38 @@ def test_a_different_fingerprint_bakes(aws: str, target: plan.Target) -> None:
     assert isinstance(chosen, plan.Bake)
 
 
-def test_a_published_version_is_refused_with_exit_9(aws: str, target: plan.Target) -> None:
+def decide(target: plan.Target, **choice: object) -> plan.BakePlan:
+    return plan.decide(target, look_up(target), git=lambda: GIT, choice=plan.Choice(**choice))  # type: ignore[arg-type]
+
+
+def with_config(target: plan.Target, **aws: object) -> plan.Target:
+    """The target with [aws] settings changed in packerpy.toml (and so in the settings)."""
+    config = target.project.config
+    project = dataclasses.replace(
+        target.project, config=config.model_copy(update={"aws": config.aws.model_copy(update=aws)})
+    )
+    settings = dataclasses.replace(target.settings, **aws)
+    return dataclasses.replace(target, project=project, settings=settings)
+
+
+def with_version(target: plan.Target, version: str) -> plan.Target:
+    images = {"web": target.image.model_copy(update={"version": version})}
+    config = target.project.config.model_copy(update={"images": images})
+    return dataclasses.replace(target, project=dataclasses.replace(target.project, config=config))
+
+
+def test_a_published_version_with_other_inputs_is_refused_with_exit_9(
+    aws: str, target: plan.Target
+) -> None:
     ami = publish(aws, "0.1.0", "0" * 64, region="us-west-2")
     with pytest.raises(VersionExistsError) as refused:
-        look_up(target)
+        decide(target)
     assert refused.value.exit_code == EXIT_VERSION_EXISTS == 9
+    # The AMI has no parts tag (built before it existed): only the parts with tags are named.
     assert refused.value.message == (
         f"{target.project.label}: images.web.version: 0.1.0 is already published "
-        f"({ami} in us-west-2); versions are immutable: packerpy version bump web patch"
+        f"({ami} in us-west-2) and changed: base AMI, packer version, plugin; versions "
+        "are immutable: packerpy version bump web patch"
     )
 
 
@@ -129,11 +153,91 @@ def test_r4_4_build_metadata_does_not_make_a_new_version(aws: str, target: plan.
     """SemVer 2.0 item 10: build metadata MUST be ignored when determining precedence, so
     0.1.0+rebuild is 0.1.0, which is published."""
     ami = publish(aws, "0.1.0", "0" * 64)
-    rebuild = dataclasses.replace(
-        target.project,
-        config=target.project.config.model_copy(
-            update={"images": {"web": target.image.model_copy(update={"version": "0.1.0+rebuild"})}}
+    with pytest.raises(VersionExistsError, match=f"0.1.0 is already published \\({ami} "):
+        decide(with_version(target, "0.1.0+rebuild"))
+
+
+def test_ux4_2_rebuilding_a_published_version_from_the_same_inputs_is_skipped(
+    aws: str, target: plan.Target
+) -> None:
+    """Make re-running the same job on the same commit: exit 0 and skipped, not exit 9."""
+    fingerprint = decide(target).fingerprint
+    ami = publish(aws, "0.1.0", fingerprint)
+    chosen = plan.decide(target, look_up(target), git=no_git)
+    assert isinstance(chosen, plan.Reuse)
+    assert chosen.published.version == "0.1.0"
+    assert chosen.reason == (
+        f"web 0.1.0 is already published from the same inputs ({ami} in us-east-1); nothing to bake"
+    )
+
+
+def test_ux4_2_exit_9_names_the_part_that_changed(aws: str, target: plan.Target) -> None:
+    baked = decide(target)
+    assert isinstance(baked, plan.Bake)
+    ami = publish(aws, "0.1.0", baked.fingerprint)
+    ec2(aws, "us-east-1").create_tags(
+        Resources=[ami], Tags=[{"Key": k, "Value": v} for k, v in baked.tags.items()]
+    )
+    changed = dataclasses.replace(
+        target,
+        project=dataclasses.replace(
+            target.project,
+            config=target.project.config.model_copy(
+                update={
+                    "images": {"web": target.image.model_copy(update={"instance_type": "t3.large"})}
+                }
+            ),
         ),
     )
-    with pytest.raises(VersionExistsError, match=f"0.1.0\\+rebuild is already published \\({ami} "):
-        look_up(dataclasses.replace(target, project=rebuild))
+    with pytest.raises(VersionExistsError, match="and changed: template; versions are immutable"):
+        decide(changed)
+    with pytest.raises(VersionExistsError, match="and changed: variables; versions"):
+        decide(target, user=inputs.UserVars(pairs=(("release", "2"),)))
+
+
+def test_ux8_a_version_below_the_latest_published_is_refused(aws: str, target: plan.Target) -> None:
+    publish(aws, "0.1.4", "0" * 64)
+    older = with_version(target, "0.0.9")
+    with pytest.raises(Refused) as refused:
+        decide(older)
+    assert refused.value.exit_code == 14
+    assert refused.value.message == (
+        f"{target.project.label}: images.web.version: 0.0.9 is lower than the latest "
+        "published version 0.1.4; bump it, or pass --allow-older to build a hotfix line"
+    )
+    assert isinstance(decide(older, allow_older=True), plan.Bake)  # a hotfix line
+    assert isinstance(decide(with_version(target, "0.1.5")), plan.Bake)
+
+
+@pytest.mark.parametrize(
+    "aws_change",
+    [
+        {"max_retries": 7},
+        {"retry_mode": "adaptive"},
+        {"ami_wait_minutes": 300},
+        {"profile": "ci"},
+        {"endpoint_url": "http://localhost:4566"},
+    ],
+)
+def test_ux9_settings_that_cannot_change_the_image_keep_the_fingerprint(
+    target: plan.Target, aws_change: dict[str, object]
+) -> None:
+    before = decide(target)
+    after = decide(with_config(target, **aws_change))
+    assert isinstance(before, plan.Bake) and isinstance(after, plan.Bake)
+    assert after.fingerprint == before.fingerprint
+    if "retry_mode" not in aws_change:  # botocore's alone; the others reach packer as before
+        assert after.rendered.text != before.rendered.text
+
+
+def test_var_and_var_file_content_change_the_fingerprint(
+    target: plan.Target, tmp_path: Path
+) -> None:
+    plain = decide(target).fingerprint
+    one = decide(target, user=inputs.UserVars(pairs=(("release", "2"),))).fingerprint
+    other = decide(target, user=inputs.UserVars(pairs=(("release", "3"),))).fingerprint
+    file_a = inputs.UserVars(files=((tmp_path / "a.pkrvars.hcl", b'release = "2"\n'),))
+    file_b = inputs.UserVars(files=((tmp_path / "a.pkrvars.hcl", b'release = "3"\n'),))
+    prints = {plain, one, other, decide(target, user=file_a).fingerprint}
+    assert len(prints) == 4
+    assert decide(target, user=file_b).fingerprint not in prints

@@ -69,7 +69,9 @@ def test_expected_errors_keep_their_code_and_detail(
 
 def test_usage_errors_are_exit_2(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.run(["build"]) == 2
-    assert "Missing argument 'image'" in capsys.readouterr().err
+    assert "build: missing argument IMAGE: name the image(s) to bake, or pass --all" in (
+        capsys.readouterr().err
+    )
     assert cli.run(["no-such-command"]) == 2
 
 

@@ -22,7 +22,7 @@ import pytest
 
 from packerpy import contract, doctor, sandbox, scaffold
 from packerpy.aws.operation import Action, Outcome
-from packerpy.bake import pipeline
+from packerpy.bake import many, pipeline
 from packerpy.cli.app import run
 from packerpy.errors import PackerError
 from packerpy.estate import catalog, queries
@@ -407,3 +407,30 @@ def test_cleanup(
     monkeypatch.setattr(retention, "prepare", lambda *_a, **_k: prepared)
     monkeypatch.setattr(retention, "execute", lambda *_a, **_k: result)
     both(capsys, project, "cleanup", "cleanup")
+
+
+SEVERAL = many.ManyResult(
+    (
+        many.ImageOutcome("api", "failed", "1.0.0", "/runs/20260101T000000Z-api", 8, "lookup",
+                          "aws us-east-1: describe base AMI ami-12345678 failed"),
+        many.ImageOutcome("web", "built", "0.1.0", "/runs/20260101T000000Z-web", 0, amis=AMIS),
+    )
+)  # fmt: skip
+
+
+def test_several_images_and_a_failed_builds_run_record(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with (project / "packerpy.toml").open("a") as config:
+        config.write('\n[images.api]\nversion = "1.0.0"\nbase = { ami = "ami-12345678" }\n')
+    monkeypatch.setattr(many, "build_many", lambda *_a, **_k: SEVERAL)
+    both(capsys, project, "build-several", "build", "--all", "-j", "2")
+
+    def failed(*_a: object, **_k: object) -> None:
+        error = PackerError("packer build failed (exit 1): boom", tail=["line 1"])
+        error.data = {"image": "web", "version": "0.1.0", "run_dir": "/runs/r", "phase": "bake",
+                      "log": "/runs/r/packer.log", "exit_code": 6}  # fmt: skip
+        raise error
+
+    monkeypatch.setattr(pipeline, "build", failed)
+    both(capsys, project, "fail-build-data", "build", "web")

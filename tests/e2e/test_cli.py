@@ -88,6 +88,11 @@ def test_init_validate_build_creates_a_tagged_ami(aws: str, project: Path) -> No
     if info.uses_plugins:  # the plugin version packer loads (or `unresolved: ...`)
         want["packerpy:amazon-plugin"] = tags["packerpy:amazon-plugin"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", tags.pop("packerpy:built-at"))
+    # Short digests of the fingerprint's parts, so a changed rebuild can say what changed.
+    assert re.fullmatch(
+        r"template=[0-9a-f]{12} assets=[0-9a-f]{12} variables=[0-9a-f]{12}",
+        tags.pop("packerpy:fingerprint-parts"),
+    )
     assert tags == want
     assert re.fullmatch(r"[0-9a-f]{64}", data["fingerprint"])
     assert data["skipped"] is False
@@ -96,6 +101,7 @@ def test_init_validate_build_creates_a_tagged_ami(aws: str, project: Path) -> No
     snap = ec2(aws).describe_snapshots(SnapshotIds=[snapshot])["Snapshots"][0]
     snap_tags = {t["Key"]: t["Value"] for t in snap["Tags"]}
     snap_tags.pop("packerpy:built-at")
+    snap_tags.pop("packerpy:fingerprint-parts")
     assert snap_tags == want
 
     run_dir = Path(data["run_dir"])

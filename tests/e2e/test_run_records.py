@@ -65,6 +65,6 @@ def test_r4_2_sigterm_during_the_steps_exits_130_and_records_the_finished_phases
     # The steps' operation says what it did and did not do before it stopped.
     assert record["error"].startswith("interrupted: steps stopped ("), record["error"]
     finished = [phase["name"] for phase in record["phases"]]
-    assert finished == ["lint", "lookup", "render", "claim", "init", "bake"]
+    assert finished == ["lint", "lookup", "render", "claim", "init", "bake", "manifest"]
     assert set(record["amis"]) == {"us-east-1", "us-west-2"}  # what packer made is named
     assert (path.parent / "packer.log").exists()

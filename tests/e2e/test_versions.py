@@ -70,14 +70,24 @@ def test_versions_are_immutable_and_unchanged_inputs_skip_the_bake(aws: str, pro
             assert tags["packerpy:fingerprint"] == first["fingerprint"]
             assert tags["packerpy:version"] == "0.1.0"
 
-    # Same version again: refused, naming the AMI and the bump to run.
-    again = run_cli("build", "web", cwd=project)
-    assert again.returncode == 9
+    # Same version, same inputs (Make re-running the job): skipped with exit 0 (ux review 4.2).
     ami = first["amis"]["us-east-1"]
-    assert again.stderr == (
-        f"packerpy: error: packerpy.toml: images.web.version: 0.1.0 is already published "
-        f"({ami} in us-east-1); versions are immutable: packerpy version bump web patch\n"
+    again = build(project)
+    assert (again["version"], again["skipped"], again["amis"]) == ("0.1.0", True, first["amis"])
+    assert again["reason"] == (
+        f"web 0.1.0 is already published from the same inputs ({ami} in us-east-1); nothing to bake"
     )
+    # Same version, other inputs: refused, naming what changed and the bump to run.
+    config = project / "packerpy.toml"
+    config.write_text(config.read_text().replace('release = "a"', 'release = "z"'))
+    refused = run_cli("build", "web", cwd=project)
+    assert refused.returncode == 9
+    assert refused.stderr == (
+        f"packerpy: error: packerpy.toml: images.web.version: 0.1.0 is already published "
+        f"({ami} in us-east-1) and changed: variables; versions are immutable: "
+        "packerpy version bump web patch\n"
+    )
+    config.write_text(config.read_text().replace('release = "z"', 'release = "a"'))
 
     bumped = run_cli("version", "bump", "web", "patch", cwd=project)
     assert bumped.stdout == "web: 0.1.0 -> 0.1.1 (packerpy.toml)\n"
@@ -106,7 +116,6 @@ def test_versions_are_immutable_and_unchanged_inputs_skip_the_bake(aws: str, pro
     assert not (Path(skipped["run_dir"]) / "packer.log").exists()
 
     # A changed input bakes the new version.
-    config = project / "packerpy.toml"
     config.write_text(config.read_text().replace('release = "a"', 'release = "b"'))
     second = build(project)
     assert (second["version"], second["skipped"]) == ("0.1.1", False)

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from packerpy import config
-from packerpy.bake.plan import read_secrets
+from packerpy.bake.gates import read_secrets
 from packerpy.errors import ConfigError, PackerError, PackerTemplateError
 from packerpy.packer.events import UiEvent, parse_line
 from packerpy.packer.redact import (
