@@ -117,6 +117,11 @@ COMPLIANCE_SCORE_TAG = f"{TAG_PREFIX}compliance-score"  # 0-100, one decimal
 COMPLIANCE_PROFILE_TAG = f"{TAG_PREFIX}compliance-profile"
 KEEP_TAG = f"{TAG_PREFIX}keep"  # any value: cleanup never deletes this AMI
 
+# Rollouts: an in-flight rollout's state lives on the Auto Scaling groups' tags under this
+# prefix (packerpy/rollout/state.py names the keys). Not a `*_TAG`: these go on groups, never
+# on AMIs, so they must not lower PACKERPY_TAG_COUNT below.
+ROLLOUT_TAG_PREFIX = f"{TAG_PREFIX}rollout:"
+
 # Channels: one SSM parameter per image, channel and region; history labels name the version.
 DEFAULT_SSM_PREFIX = "/packerpy"
 

@@ -46,6 +46,8 @@ from moto.ec2.responses.amis import AmisResponse
 from moto.ec2.responses.availability_zones_and_regions import AvailabilityZonesAndRegions
 from moto.kms.models import KmsBackend, kms_backends
 
+from packerpy.sandbox import moto_asg
+
 WRITTEN_FOR_MOTO = "5.2.5"
 # The attribute moto's response serializer maps to the Image shape's `DeprecationTime`.
 ATTRIBUTE = "deprecation_time"
@@ -245,3 +247,5 @@ def install() -> None:
     KmsBackend._generate_default_keys = aws_managed_default_key  # type: ignore[method-assign]
     AmisResponse.copy_image = copy_image  # type: ignore[method-assign]
     Ami.block_device_mappings = property(_block_device_mappings)  # type: ignore[method-assign,assignment]
+    # Rollouts: instance refresh and the unhealthy-AMI test hook (sandbox/moto_asg.py).
+    moto_asg.install()

@@ -58,6 +58,10 @@ COMMANDS: dict[str, Entry] = {
         "doctor",
         "Check packer, its amazon plugin, shellcheck, git, the config, AWS and the sandbox.",
     ),
+    "rollout": Entry(
+        "rollout",
+        "Roll a channel's AMI out to an Auto Scaling group (blue-green or rolling), or abort it.",
+    ),
 }
 
 

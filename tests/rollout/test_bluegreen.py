@@ -1,0 +1,102 @@
+"""Blue-green with canary steps against moto: the end state, a failed gate, the dry run."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from packerpy.aws.operation import Mode
+from packerpy.errors import Refused, RolledBack
+from packerpy.rollout import apply, state
+from packerpy.rollout.model import Event
+from packerpy.support import liveness
+from tests.rollout import fleet
+
+CHANNEL = apply.Channel("/packerpy", "acme")
+
+
+def test_blue_green_ends_on_the_new_ami_with_blue_gone(aws: str, tmp_path: Path) -> None:
+    built = fleet.build(aws, tmp_path)
+    events: list[Event] = []
+    result = apply.rollout(
+        built.aws(), CHANNEL, fleet.options(on_event=events.append), Mode(dry_run=False)
+    )
+    groups = built.groups()
+    assert list(groups) == [result.green]
+    green = groups[result.green]
+    assert green["DesiredCapacity"] == 2
+    assert built.amis_in_service() == {built.new_ami}
+    tags = {t["Key"]: t["Value"] for t in green["Tags"]}
+    assert tags[state.NAME] == fleet.ASG and tags[state.ROLE] == "live"
+    assert tags["team"] == "web"  # blue's own tags are copied
+    assert state.OWNER not in tags
+    assert green["TargetGroupARNs"] == [built.target_group]
+    assert [(s.percent, s.green, s.blue) for s in result.steps] == [(50, 1, 1), (100, 2, 0)]
+    assert all(s.readings[-1].healthy_targets == s.green for s in result.steps)
+    versions = built.client("ec2").describe_launch_template_versions(
+        LaunchTemplateId=built.template
+    )["LaunchTemplateVersions"]
+    new = next(v for v in versions if v["VersionNumber"] == 2)["LaunchTemplateData"]
+    old = next(v for v in versions if v["VersionNumber"] == 1)["LaunchTemplateData"]
+    assert new == {**old, "ImageId": built.new_ami}  # only the image id changed
+    assert any(e.kind == "healthy" for e in events)
+
+
+def test_dry_run_plans_every_call_and_makes_no_mutating_call(aws: str, tmp_path: Path) -> None:
+    built = fleet.build(aws, tmp_path)
+    clients = built.aws()
+    result = apply.rollout(clients, CHANNEL, fleet.options())
+    assert clients.log.mutating == []
+    verbs = [a.verb for a in result.plan]
+    assert verbs == [
+        "claim",
+        "create-launch-template-version",
+        "create-auto-scaling-group",
+        "step",
+        "step",
+        "finish",
+    ]
+    assert list(built.groups()) == [fleet.ASG]
+
+
+def test_an_unhealthy_green_returns_to_blue_with_its_capacity(aws: str, tmp_path: Path) -> None:
+    built = fleet.build(aws, tmp_path)
+    # The sandbox's hook: instances of an AMI tagged sandbox:unhealthy fail the ALB health check.
+    built.client("ec2").create_tags(
+        Resources=[built.new_ami], Tags=[{"Key": "sandbox:unhealthy", "Value": "1"}]
+    )
+    with pytest.raises(RolledBack, match="unhealthy in"):
+        apply.rollout(built.aws(), CHANNEL, fleet.options(), Mode(dry_run=False))
+    groups = built.groups()
+    assert list(groups) == [fleet.ASG]
+    blue = groups[fleet.ASG]
+    assert (blue["MinSize"], blue["MaxSize"], blue["DesiredCapacity"]) == (1, 4, 2)
+    assert built.amis_in_service() == {built.old_ami}
+    assert state.OWNER not in {t["Key"] for t in blue["Tags"]}
+
+
+def test_a_second_rollout_of_a_claimed_group_refuses(aws: str, tmp_path: Path) -> None:
+    built = fleet.build(aws, tmp_path)
+    other = subprocess.Popen(["sleep", "30"])  # a live process that holds the claim
+    try:
+        held = liveness.identify(other.pid)
+        assert held is not None
+        owner = f"someone@{liveness.host()} {held.pid} {held.create_time:.2f}"
+        fleet.tag_group(
+            built,
+            fleet.ASG,
+            {
+                state.OWNER: owner,
+                f"{state.P}ami": built.new_ami,
+                f"{state.P}strategy": "blue-green",
+            },
+        )
+        with pytest.raises(
+            Refused, match=f"already being rolled out to {built.new_ami} by someone@"
+        ):
+            apply.rollout(built.aws(), CHANNEL, fleet.options(), Mode(dry_run=False))
+    finally:
+        other.kill()
+        other.wait()
