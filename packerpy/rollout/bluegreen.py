@@ -158,6 +158,7 @@ def _finish(run: Run) -> Action:
 
     def execute(_cancel: threading.Event) -> object:
         green = run.state.green
+        run.health.check_abort(blue.name, force=True)
         run.groups.tag(green, {state.ROLE: "live", state.NAME: run.target.logical})
         run.groups.untag(green, (f"{state.P}blue",))
         if options.keep_blue:
