@@ -61,6 +61,9 @@ def template_action(run: Run) -> Action:
     blue, found = run.target.blue, run.target
 
     def execute(_cancel: threading.Event) -> object:
+        if blue.template_version == "$Latest":
+            # A new version becomes $Latest: pinned first, blue never launches the new AMI.
+            run.groups.pin(blue.name, blue.template_id, found.source_version)
         number = run.groups.new_template_version(blue.template_id, found.source_version, found.ami)
         run.save(template=f"{blue.template_id}:{found.source_version}:{number}")
         return f"version {number}"

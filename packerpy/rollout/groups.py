@@ -116,6 +116,14 @@ class Groups:
                 AutoScalingGroupName=group, MinSize=low, MaxSize=high, DesiredCapacity=desired
             )
 
+    def pin(self, group: str, template_id: str, version: str) -> None:
+        """Point the group at a numbered template version instead of $Latest."""
+        with translated(f"pin Auto Scaling group {group} to version {version}", self.region):
+            self.asg.update_auto_scaling_group(
+                AutoScalingGroupName=group,
+                LaunchTemplate={"LaunchTemplateId": template_id, "Version": version},
+            )
+
     def delete(self, group: str) -> None:
         """Delete the group and its instances; a group already gone is fine (re-runs)."""
         try:

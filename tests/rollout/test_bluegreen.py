@@ -12,6 +12,7 @@ from packerpy.errors import Refused, RolledBack
 from packerpy.rollout import apply, state
 from packerpy.rollout.model import Event
 from packerpy.support import liveness
+from tests.helpers import make_ami
 from tests.rollout import fleet
 
 CHANNEL = apply.Channel("/packerpy", "acme")
@@ -100,3 +101,43 @@ def test_a_second_rollout_of_a_claimed_group_refuses(aws: str, tmp_path: Path) -
     finally:
         other.kill()
         other.wait()
+
+
+def test_an_alarm_in_alarm_returns_to_blue(aws: str, tmp_path: Path) -> None:
+    built = fleet.build(aws, tmp_path)
+    cloudwatch = built.client("cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName="web-5xx",
+        MetricName="HTTPCode_Target_5XX_Count",
+        Namespace="AWS/ApplicationELB",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=10.0,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    cloudwatch.set_alarm_state(AlarmName="web-5xx", StateValue="ALARM", StateReason="test")
+    with pytest.raises(RolledBack, match="alarm web-5xx is in ALARM"):
+        apply.rollout(built.aws(), CHANNEL, fleet.options(alarms=("web-5xx",)), Mode(dry_run=False))
+    assert list(built.groups()) == [fleet.ASG]
+    assert built.groups()[fleet.ASG]["DesiredCapacity"] == 2
+
+
+def test_the_next_rollout_of_the_name_rolls_the_previous_green(aws: str, tmp_path: Path) -> None:
+    """AWS has no rename: the name follows the live group by tag; --keep-blue retires blue."""
+    built = fleet.build(aws, tmp_path)
+    built.client("autoscaling").update_auto_scaling_group(
+        AutoScalingGroupName=fleet.ASG,
+        LaunchTemplate={"LaunchTemplateId": built.template, "Version": "$Latest"},
+    )
+    first = apply.rollout(built.aws(), CHANNEL, fleet.options(keep_blue=True), Mode(dry_run=False))
+    retired = built.groups()[fleet.ASG]
+    assert retired["DesiredCapacity"] == 0
+    assert retired["LaunchTemplate"]["Version"] == "1"  # pinned: $Latest is now the new AMI
+    assert {t["Key"]: t["Value"] for t in retired["Tags"]}[state.ROLE] == "retired"
+    third = make_ami(aws, tags={"packerpy:image": "web", "packerpy:version": "1.2.0"})
+    built.client("ssm").put_parameter(Name=fleet.PARAMETER, Value=third, Overwrite=True)
+    second = apply.rollout(built.aws(), CHANNEL, fleet.options(), Mode(dry_run=False))
+    assert second.blue == first.green
+    assert sorted(built.groups()) == sorted([fleet.ASG, second.green])
+    assert built.amis_in_service() == {third}

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from botocore.validate import validate_parameters
 
 from packerpy.aws.operation import Mode
-from packerpy.rollout import apply, rolling
+from packerpy.rollout import apply
 from tests.rollout import fleet
 
 CHANNEL = apply.Channel("/packerpy", "acme")

@@ -14,7 +14,7 @@ from packerpy import config
 from packerpy.aws.clients import AwsClients
 from packerpy.aws.operation import Mode
 from packerpy.cli import output
-from packerpy.cli.commands import COMMAND_KEY, CommandGroup, module_app
+from packerpy.cli.commands import COMMAND_KEY, CommandGroup, group_app, module_app
 from packerpy.cli.invocation import JsonOption, aws_settings, cli_context, project
 from packerpy.contract import RolloutAbortData, RolloutData, RolloutStatusData
 from packerpy.errors import ConfigError
@@ -35,13 +35,8 @@ class RolloutGroup(CommandGroup):
 
 
 app = module_app()
-rollout_app = typer.Typer(
-    cls=RolloutGroup,
-    help=HELP,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
+rollout_app = group_app(HELP)
+rollout_app.info.cls = RolloutGroup  # the group's default command (see RolloutGroup)
 app.add_typer(rollout_app, name="rollout")
 
 Image = Annotated[str, typer.Argument(help="Image.")]
@@ -59,7 +54,9 @@ def _where(ctx: typer.Context, image: str) -> tuple[config.Project, AwsClients, 
 
 
 def _event(event: model.Event) -> None:
-    output.err.print(f"rollout: {event.message}")
+    """Progress on a terminal only: each step, the healthy counts, a return to blue."""
+    if output.err.is_terminal:
+        output.err.print(f"rollout: {event.message}")
 
 
 def _lines(result: apply.RolloutResult) -> list[str]:
