@@ -21,6 +21,9 @@ from packerpy.rollout.model import Event, Reading, RolloutOptions
 # An abort is looked for at every reading; the blue group's tags are read at most this often
 # (seconds) so a long bake does not multiply DescribeAutoScalingGroups calls.
 ABORT_CHECK = 2.0
+# While a step waits, the claim's heartbeat is rewritten this often (seconds), so a rollout from
+# another host is taken over only when it has really stopped (prepare.STALE is 30 minutes).
+HEARTBEAT = 60.0
 
 
 class Unhealthy(PackerpyError):
@@ -50,6 +53,7 @@ class Health:
         self.options = options
         self.started = started
         self._abort_read = 0.0
+        self._beat = time.monotonic()
 
     def clock(self) -> float:
         return time.monotonic()
@@ -98,7 +102,15 @@ class Health:
         firing = [a["AlarmName"] for a in found["MetricAlarms"] if a["StateValue"] == "ALARM"]
         return firing[0] if firing else None
 
+    def beat(self, blue: str) -> None:
+        """Rewrite the claim's heartbeat once HEARTBEAT seconds have passed since the last."""
+        if time.monotonic() - self._beat < HEARTBEAT:
+            return
+        self._beat = time.monotonic()
+        self.groups.tag(blue, {f"{state.P}heartbeat": state.now()})
+
     def check_abort(self, blue: str, *, force: bool = False) -> None:
+        self.beat(blue)
         if not force and time.monotonic() - self._abort_read < ABORT_CHECK:
             return
         self._abort_read = time.monotonic()

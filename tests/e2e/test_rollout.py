@@ -71,7 +71,7 @@ def test_dry_run_then_blue_green_through_the_cli(aws: str, tmp_path: Path) -> No
 
 def test_abort_from_another_process_restores_blue(aws: str, tmp_path: Path) -> None:
     built = fleet.build(aws, tmp_path)
-    rolling = start(built, "--bake-time", "8s")
+    rolling = start(built, "--bake-time", "5s")
     try:
         wait_for_step(built, 1)
         aborted = run_cli("rollout", "abort", "web", "--asg", fleet.ASG, "--json", cwd=tmp_path)
