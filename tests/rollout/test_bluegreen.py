@@ -1,4 +1,8 @@
-"""Blue-green with canary steps against moto: the end state, a failed gate, the dry run."""
+"""Blue-green with canary steps against moto: the end state, a failed gate, the dry run.
+
+Marked e2e: each test rolls real groups in the session moto and waits on their health, which
+would push `make unit` past its 60 s budget on two busy cores.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +19,27 @@ from packerpy.support import liveness
 from tests.helpers import make_ami
 from tests.rollout import fleet
 
+pytestmark = pytest.mark.e2e
+
 CHANNEL = apply.Channel("/packerpy", "acme")
 
 
-def test_blue_green_ends_on_the_new_ami_with_blue_gone(aws: str, tmp_path: Path) -> None:
+def test_dry_run_then_blue_green_ends_on_the_new_ami_with_blue_gone(
+    aws: str, tmp_path: Path
+) -> None:
     built = fleet.build(aws, tmp_path)
+    dry = built.aws()
+    planned = apply.rollout(dry, CHANNEL, fleet.options())
+    assert dry.log.mutating == []  # the dry run (the default mode) makes no mutating call
+    assert [a.verb for a in planned.plan] == [
+        "claim",
+        "create-launch-template-version",
+        "create-auto-scaling-group",
+        "step",
+        "step",
+        "finish",
+    ]
+    assert list(built.groups()) == [fleet.ASG]
     events: list[Event] = []
     result = apply.rollout(
         built.aws(), CHANNEL, fleet.options(on_event=events.append), Mode(dry_run=False)
@@ -45,24 +65,9 @@ def test_blue_green_ends_on_the_new_ami_with_blue_gone(aws: str, tmp_path: Path)
     assert any(e.kind == "healthy" for e in events)
 
 
-def test_dry_run_plans_every_call_and_makes_no_mutating_call(aws: str, tmp_path: Path) -> None:
-    built = fleet.build(aws, tmp_path)
-    clients = built.aws()
-    result = apply.rollout(clients, CHANNEL, fleet.options())
-    assert clients.log.mutating == []
-    verbs = [a.verb for a in result.plan]
-    assert verbs == [
-        "claim",
-        "create-launch-template-version",
-        "create-auto-scaling-group",
-        "step",
-        "step",
-        "finish",
-    ]
-    assert list(built.groups()) == [fleet.ASG]
-
-
-def test_an_unhealthy_green_returns_to_blue_with_its_capacity(aws: str, tmp_path: Path) -> None:
+def test_an_unhealthy_green_or_an_alarm_returns_to_blue_with_its_capacity(
+    aws: str, tmp_path: Path
+) -> None:
     built = fleet.build(aws, tmp_path)
     # The sandbox's hook: instances of an AMI tagged sandbox:unhealthy fail the ALB health check.
     built.client("ec2").create_tags(
@@ -76,6 +81,24 @@ def test_an_unhealthy_green_returns_to_blue_with_its_capacity(aws: str, tmp_path
     assert (blue["MinSize"], blue["MaxSize"], blue["DesiredCapacity"]) == (1, 4, 2)
     assert built.amis_in_service() == {built.old_ami}
     assert state.OWNER not in {t["Key"] for t in blue["Tags"]}
+    # The same fleet, now with a healthy AMI and a CloudWatch alarm in ALARM: back to blue too.
+    built.client("ec2").delete_tags(Resources=[built.new_ami], Tags=[{"Key": "sandbox:unhealthy"}])
+    cloudwatch = built.client("cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName="web-5xx",
+        MetricName="HTTPCode_Target_5XX_Count",
+        Namespace="AWS/ApplicationELB",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=10.0,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    cloudwatch.set_alarm_state(AlarmName="web-5xx", StateValue="ALARM", StateReason="test")
+    with pytest.raises(RolledBack, match="alarm web-5xx is in ALARM"):
+        apply.rollout(built.aws(), CHANNEL, fleet.options(alarms=("web-5xx",)), Mode(dry_run=False))
+    assert list(built.groups()) == [fleet.ASG]
+    assert built.groups()[fleet.ASG]["DesiredCapacity"] == 2
 
 
 def test_a_second_rollout_of_a_claimed_group_refuses(aws: str, tmp_path: Path) -> None:
@@ -101,26 +124,6 @@ def test_a_second_rollout_of_a_claimed_group_refuses(aws: str, tmp_path: Path) -
     finally:
         other.kill()
         other.wait()
-
-
-def test_an_alarm_in_alarm_returns_to_blue(aws: str, tmp_path: Path) -> None:
-    built = fleet.build(aws, tmp_path)
-    cloudwatch = built.client("cloudwatch")
-    cloudwatch.put_metric_alarm(
-        AlarmName="web-5xx",
-        MetricName="HTTPCode_Target_5XX_Count",
-        Namespace="AWS/ApplicationELB",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=10.0,
-        ComparisonOperator="GreaterThanThreshold",
-    )
-    cloudwatch.set_alarm_state(AlarmName="web-5xx", StateValue="ALARM", StateReason="test")
-    with pytest.raises(RolledBack, match="alarm web-5xx is in ALARM"):
-        apply.rollout(built.aws(), CHANNEL, fleet.options(alarms=("web-5xx",)), Mode(dry_run=False))
-    assert list(built.groups()) == [fleet.ASG]
-    assert built.groups()[fleet.ASG]["DesiredCapacity"] == 2
 
 
 def test_the_next_rollout_of_the_name_rolls_the_previous_green(aws: str, tmp_path: Path) -> None:

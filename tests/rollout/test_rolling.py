@@ -3,6 +3,7 @@
 moto lacks StartInstanceRefresh / DescribeInstanceRefreshes / CancelInstanceRefresh; the sandbox
 adds them (packerpy/sandbox/moto_asg.py). These tests pin the requests packerpy makes to
 botocore's autoscaling model and the rules AWS documents (Auto Scaling API reference).
+Marked e2e, like test_bluegreen.py: they drive groups in the session moto.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from packerpy.aws.operation import Mode
 from packerpy.rollout import apply
 from tests.rollout import fleet
 
+pytestmark = pytest.mark.e2e
+
 CHANNEL = apply.Channel("/packerpy", "acme")
 
 
-def test_rolling_plan_requests_match_the_api(aws: str, tmp_path: Path) -> None:
+def test_rolling_plan_matches_the_api_and_replaces_every_instance(aws: str, tmp_path: Path) -> None:
     built = fleet.build(aws, tmp_path)
     clients = built.aws()
     result = apply.rollout(clients, CHANNEL, fleet.options(strategy="rolling", bake_time=30))
@@ -42,9 +45,6 @@ def test_rolling_plan_requests_match_the_api(aws: str, tmp_path: Path) -> None:
     shape = model.operation_model("StartInstanceRefresh").input_shape
     validate_parameters(dict(start.payload), shape)  # raises ParamValidationError on a mismatch
 
-
-def test_rolling_rollout_replaces_every_instance(aws: str, tmp_path: Path) -> None:
-    built = fleet.build(aws, tmp_path)
     result = apply.rollout(
         built.aws(), CHANNEL, fleet.options(strategy="rolling"), Mode(dry_run=False)
     )
