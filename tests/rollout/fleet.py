@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 
 from packerpy.aws.clients import AwsClients
+from packerpy.rollout import state
 from packerpy.rollout.model import RolloutOptions
 from tests.helpers import make_ami, make_project, settings_for
 
@@ -120,3 +121,22 @@ def tag_group(built: Fleet, group: str, tags: dict[str, str]) -> None:
             for k, v in tags.items()
         ]
     )
+
+
+# A rollout's state as its tags would hold it, two steps in (for contract and tag tests).
+SAMPLE_STATE = state.State(
+    owner="ci@runner 4242 1700000000.25",
+    strategy="blue-green",
+    image="web",
+    version="1.1.0+build.7",
+    ami="ami-0123456789abcdef0",
+    from_ami="ami-0fedcba9876543210",
+    template="lt-0123456789abcdef0:3:4",
+    green="web-prod-green-1.1.0_build.7-lt4",
+    steps=(10, 50, 100),
+    done=2,
+    blue_capacity=(2, 12, 10),
+    started="2026-11-27T05:00:00Z",
+    by="ci@runner",
+    heartbeat="2026-11-27T05:10:00Z",
+)

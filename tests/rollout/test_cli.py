@@ -12,10 +12,10 @@ import pytest
 
 from packerpy import scaffold
 from packerpy.aws.operation import Action, Outcome
-from packerpy.rollout import apply, control, state
+from packerpy.rollout import apply, control
 from packerpy.rollout.model import Reading, StepRecord
 from tests.cli.test_contract import both
-from tests.rollout.fleet import options
+from tests.rollout.fleet import SAMPLE_STATE, options
 
 PLAN = (
     Action("us-east-1", "claim", ("web-prod",), "with packerpy:rollout:owner"),
@@ -44,22 +44,7 @@ RESULT = apply.RolloutResult(
     calls=40,
     mutating=(("us-east-1", "CreateOrUpdateTags"),),
 )
-STATE = state.State(
-    owner="ci@runner 4242 1.00",
-    strategy="blue-green",
-    image="web",
-    version="1.1.0",
-    ami="ami-0new",
-    from_ami="ami-0old",
-    template="lt-1:1:2",
-    green="web-prod-green-1.1.0-lt2",
-    steps=(10, 50, 100),
-    done=1,
-    blue_capacity=(1, 4, 2),
-    started="2026-11-27T05:00:00Z",
-    by="ci@runner",
-    heartbeat="2026-11-27T05:01:00Z",
-)
+STATE = SAMPLE_STATE
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import pytest
 
 from packerpy.errors import ConfigError
 from packerpy.rollout import model, state
+from tests.rollout import fleet
 
 
 def test_durations() -> None:
@@ -30,22 +31,7 @@ def test_canary_steps_and_green_sizes_round_up() -> None:
 
 
 def test_state_round_trips_through_tags_within_aws_limits() -> None:
-    found = state.State(
-        owner="ci@runner 4242 1700000000.25",
-        strategy="blue-green",
-        image="web",
-        version="1.1.0+build.7",
-        ami="ami-0123456789abcdef0",
-        from_ami="ami-0fedcba9876543210",
-        template="lt-0123456789abcdef0:3:4",
-        green="web-prod-green-1.1.0_build.7-lt4",
-        steps=(10, 50, 100),
-        done=2,
-        blue_capacity=(2, 12, 10),
-        started="2026-11-27T05:00:00Z",
-        by="ci@runner",
-        heartbeat="2026-11-27T05:10:00Z",
-    )
+    found = fleet.SAMPLE_STATE
     tags = found.tags()
     assert state.parse(tags) == found
     assert (found.template_id, found.source_version, found.new_version) == (
