@@ -95,6 +95,11 @@ class Groups:
         live = [g for g in self.named(name) if g.role not in ("green", "retired")]
         if not live:
             raise ConfigError(f"--asg {name}: no Auto Scaling group by that name in {self.region}")
+        holding = [g for g in live if g.state is not None]
+        if len(live) > 1 and len(holding) == 1:
+            # A rollout stopped in its finish (green already tagged live, blue not yet gone):
+            # blue holds the state, and a re-run resumes the finish from it.
+            return holding[0]
         if len(live) > 1:
             names = ", ".join(sorted(g.name for g in live))
             raise Refused(f"--asg {name}: groups {names} all claim that name in {self.region}")

@@ -14,6 +14,7 @@ import pytest
 from packerpy.aws.operation import Mode
 from packerpy.errors import Refused, RolledBack
 from packerpy.rollout import apply, state
+from packerpy.rollout.groups import Groups
 from packerpy.rollout.model import Event
 from packerpy.support import liveness
 from tests.helpers import make_ami
@@ -144,3 +145,26 @@ def test_the_next_rollout_of_the_name_rolls_the_previous_green(aws: str, tmp_pat
     assert second.blue == first.green
     assert sorted(built.groups()) == sorted([fleet.ASG, second.green])
     assert built.amis_in_service() == {third}
+
+
+def test_a_rollout_stopped_in_its_finish_is_found_by_its_state(aws: str, tmp_path: Path) -> None:
+    """Killed between tagging green live and deleting blue: the name means blue, which holds
+    the state, so a re-run resumes the finish instead of refusing two live groups."""
+    built = fleet.build(aws, tmp_path)
+    asg = built.client("autoscaling")
+    asg.create_auto_scaling_group(
+        AutoScalingGroupName="web-prod-green-1.1.0-lt2",
+        LaunchTemplate={"LaunchTemplateId": built.template, "Version": "1"},
+        MinSize=0,
+        MaxSize=4,
+        AvailabilityZones=["us-east-1a"],
+        Tags=[
+            {"Key": state.NAME, "Value": fleet.ASG, "PropagateAtLaunch": False},
+            {"Key": state.ROLE, "Value": "live", "PropagateAtLaunch": False},
+        ],
+    )
+    groups = Groups(built.aws(), fleet.REGION)
+    with pytest.raises(Refused, match="all claim that name"):
+        groups.live(fleet.ASG)
+    fleet.tag_group(built, fleet.ASG, fleet.SAMPLE_STATE.tags())
+    assert groups.live(fleet.ASG).name == fleet.ASG
