@@ -119,6 +119,11 @@ KEEP_TAG = f"{TAG_PREFIX}keep"  # any value: cleanup never deletes this AMI
 # On instances packerpy launches itself (not packer): `verify` for the launch test.
 PURPOSE_TAG = f"{TAG_PREFIX}purpose"
 
+# Rollouts: an in-flight rollout's state lives on the Auto Scaling groups' tags under this
+# prefix (packerpy/rollout/state.py names the keys). Not a `*_TAG`: these go on groups, never
+# on AMIs, so they must not lower PACKERPY_TAG_COUNT below.
+ROLLOUT_TAG_PREFIX = f"{TAG_PREFIX}rollout:"
+
 # Channels: one SSM parameter per image, channel and region; history labels name the version.
 DEFAULT_SSM_PREFIX = "/packerpy"
 

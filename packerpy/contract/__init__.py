@@ -48,6 +48,11 @@ from packerpy.contract.lifecycle import (
     ReportEventData,
     ReportImageData,
     ReportVersionData,
+    RolloutAbortData,
+    RolloutData,
+    RolloutReadingData,
+    RolloutStatusData,
+    RolloutStepData,
     SbomData,
     ScanAllData,
     ScanData,
@@ -84,6 +89,9 @@ DATA_MODELS: dict[str, type[Data]] = {
     "sbom": SbomData,
     "scan": ScanData,
     "scan --all-versions": ScanAllData,
+    "rollout": RolloutData,
+    "rollout status": RolloutStatusData,
+    "rollout abort": RolloutAbortData,
 }
 
 __all__ = [
@@ -121,6 +129,11 @@ __all__ = [
     "ReportEventData",
     "ReportImageData",
     "ReportVersionData",
+    "RolloutAbortData",
+    "RolloutData",
+    "RolloutReadingData",
+    "RolloutStatusData",
+    "RolloutStepData",
     "SandboxData",
     "SbomData",
     "ScanAllData",

@@ -46,7 +46,7 @@ from moto.ec2.responses.amis import AmisResponse
 from moto.ec2.responses.availability_zones_and_regions import AvailabilityZonesAndRegions
 from moto.kms.models import KmsBackend, kms_backends
 
-from packerpy.sandbox import moto_cleanup
+from packerpy.sandbox import moto_asg, moto_cleanup
 
 WRITTEN_FOR_MOTO = "5.2.5"
 # The attribute moto's response serializer maps to the Image shape's `DeprecationTime`.
@@ -248,3 +248,5 @@ def install() -> None:
     AmisResponse.copy_image = copy_image  # type: ignore[method-assign]
     Ami.block_device_mappings = property(_block_device_mappings)  # type: ignore[method-assign,assignment]
     moto_cleanup.install()
+    # Rollouts: instance refresh and the unhealthy-AMI test hook (sandbox/moto_asg.py).
+    moto_asg.install()

@@ -79,6 +79,10 @@ COMMANDS: dict[str, Entry] = {
     "scan": Entry(
         "vuln", "Scan a version's SBOM offline against OSV advisories (exit 16 at --fail-on)."
     ),
+    "rollout": Entry(
+        "rollout",
+        "Roll a channel's AMI out to an Auto Scaling group (blue-green or rolling), or abort it.",
+    ),
 }
 
 
