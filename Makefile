@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install packer sshd demo test unit lint fmt typecheck check bench clean
+.PHONY: install packer sshd scap demo test unit lint fmt typecheck check bench clean
 
 install: packer $(STAMP)
 
@@ -47,7 +47,23 @@ sshd:
 	  exit 1; \
 	fi
 
-test: install sshd
+# The compliance tests scan a Debian 11 root they build (debootstrap) with OpenSCAP and the SCAP
+# Security Guide: Debian's openscap-scanner, openscap-utils (oscap-chroot), ssg-debian, ssg-debderived.
+scap:
+	@if command -v oscap-chroot >/dev/null 2>&1 && [ -d /usr/share/xml/scap/ssg/content ] && \
+	  command -v debootstrap >/dev/null 2>&1; then exit 0; fi; \
+	pkgs="openscap-scanner openscap-utils ssg-debian ssg-debderived debootstrap"; \
+	if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "OpenSCAP not found: installing $$pkgs (for the compliance tests)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null; \
+	elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1; then \
+	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null; \
+	else \
+	  echo "OpenSCAP not found and apt is not usable: install $$pkgs, then re-run make test" >&2; \
+	  exit 1; \
+	fi
+
+test: install sshd scap
 	$(BIN)/pytest
 
 # The fast loop: no packer, no sshd, no AWS beyond the in-process moto; tests that need packer

@@ -205,6 +205,26 @@ class DoctorData(Data):
     skipped: int
 
 
+class ComplianceData(Data):
+    """`compliance IMAGE VERSION` (a published version) and `compliance scan` (a root)."""
+
+    image: str | None  # none for `compliance scan`
+    version: str | None
+    root: str | None  # the scanned directory (`compliance scan`)
+    amis: dict[str, str]
+    profile: str | None
+    content: str | None  # data stream and SSG version, e.g. "ssg-debian11-ds.xml 0.1.65"
+    score: float | None  # 100 * pass / (pass + fail), one decimal
+    passed: int | None  # counts and failed rules: none when only the AMI's tags are known
+    failed: int | None
+    notapplicable: int | None
+    failed_rules: list[str]
+    min_score: float | None  # images.NAME.compliance.min_score
+    below_min_score: bool
+    report: str | None  # the HTML report (run record, or the scan's --out directory)
+    run_dir: str | None
+
+
 # Every command's data model, by command: the JSON Schemas a contract test pins.
 DATA_MODELS: dict[str, type[Data]] = {
     "init": InitData,
@@ -222,4 +242,6 @@ DATA_MODELS: dict[str, type[Data]] = {
     "images list": ImagesListData,
     "reap": ReapData,
     "doctor": DoctorData,
+    "compliance show": ComplianceData,
+    "compliance scan": ComplianceData,
 }

@@ -19,6 +19,7 @@ from packerpy.aws.clients import AwsClients
 from packerpy.aws.images import ImageCache
 from packerpy.aws.settings import AwsSettings
 from packerpy.bake import execute, orphans, plan
+from packerpy.compliance import record as compliance
 from packerpy.config import Project, image_regions
 from packerpy.contract import BuildData
 from packerpy.errors import PackerTemplateError
@@ -229,6 +230,7 @@ def build(
                 built=built, aws=aws, progress=opts.progress, images=ImageCache(aws, seed)
             )
             built, results = steps.run_all(planned, context)
+            compliance.tag_scan(target.image, record.dir, built.amis, aws)
         result = BuildResult(
             image=name,
             version=built.version,

@@ -58,6 +58,9 @@ COMMANDS: dict[str, Entry] = {
         "doctor",
         "Check packer, its amazon plugin, shellcheck, git, the config, AWS and the sandbox.",
     ),
+    "compliance": Entry(
+        "compliance", "OpenSCAP compliance of a published version, or an offline scan of a root."
+    ),
 }
 
 
