@@ -29,20 +29,31 @@ def compliance_env(image: ImageConfig) -> dict[str, str]:
     return env
 
 
-def compliance_download(image: ImageConfig) -> Inventory | None:
+def compliance_download(image: ImageConfig, where: str) -> Inventory | None:
     """The results directory, fetched back after every script ran.
 
     Packer (measured with 1.6.6 over SSH) downloads a directory `D/` into the destination as
     `destination/D`, so the instance's directory must be named `compliance` to land as the run
     record's `compliance/`.
     """
-    if "compliance" not in image.provisioners:
+    listed = "compliance" in image.provisioners
+    if image.compliance is not None and not listed:
+        raise ConfigError(
+            f"{where}.compliance is set but provisioners does not list 'compliance': add it "
+            "after every other provisioner (before 'scrub')"
+        )
+    if not listed:
         return None
+    if image.compliance is None and "COMPLIANCE_PROFILE" not in image.provisioner_env:
+        raise ConfigError(
+            f"{where}.compliance: not set, but provisioners lists 'compliance': set "
+            "compliance.profile (e.g. 'anssi_np_nt28_average')"
+        )
     env = image.provisioner_env
     source = env.get("COMPLIANCE_OUT", env.get("ROOT", "/").rstrip("/") + COMPLIANCE_DEFAULT)
     if source.rstrip("/").rsplit("/", 1)[-1] != COMPLIANCE_NAME:
         raise ConfigError(
-            f"provisioner_env.COMPLIANCE_OUT: {source!r} must be a directory named "
+            f"{where}.provisioner_env.COMPLIANCE_OUT: {source!r} must be a directory named "
             f"{COMPLIANCE_NAME!r} (it is downloaded into the run record under that name)"
         )
     return {"from": source.rstrip("/") + "/", "to": hcl.Hcl('"${path.root}/"')}

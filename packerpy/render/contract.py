@@ -170,7 +170,7 @@ def build_context(
         # Older packer and plugins reject metadata_options; `lint` warns about that.
         imdsv2=image.build_env.require_imdsv2 and plugin.supports("metadata_options"),
         inventory=inventory,
-        compliance=compliance_download(image),
+        compliance=compliance_download(image, f"{project.label}: images.{name}"),
         base_ami=base_ami or image.base.ami,
     )
 
