@@ -95,7 +95,7 @@ def _tree_hash(root: Path) -> str:
         st = path.lstat()
         digest.update(f"{path.relative_to(root)} {st.st_mode:o} {st.st_uid}:{st.st_gid}\n".encode())
         if path.is_symlink():
-            digest.update(os.readlink(path).encode())
+            digest.update(str(path.readlink()).encode())
         elif path.is_file():
             digest.update(path.read_bytes())
     return digest.hexdigest()
