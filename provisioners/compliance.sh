@@ -204,7 +204,7 @@ fi
 # The profile must exist in the content: oscap would otherwise fail with a long message.
 "$OSCAP" info --profiles "$CONTENT" >"$TMPD/profiles" 2>&1 || fail "oscap cannot read $CONTENT: set compliance.content (COMPLIANCE_CONTENT) to an SCAP source data stream"
 if ! cut -d: -f1 "$TMPD/profiles" | grep -qxF "$PROFILE"; then
-	fail "profile '$PROFILE' is not in $(basename "$CONTENT") (it has: $(cut -d: -f1 "$TMPD/profiles" | sed "s/^$PROFILE_PREFIX//" | tr '\n' ' ')): set compliance.profile (COMPLIANCE_PROFILE) to one of them"
+	fail "profile '$PROFILE' is not in $(basename "$CONTENT") (it has: $(cut -d: -f1 "$TMPD/profiles" | sed "s/^$PROFILE_PREFIX//" | paste -sd ' ' -)): set compliance.profile (COMPLIANCE_PROFILE) to one of them"
 fi
 VERSION=$(grep -o '<xccdf-1.2:version[^>]*>[^<]*' "$CONTENT" | head -n 1 | sed 's/.*>//')
 SCANNER=$("$OSCAP" --version | head -n 1 | sed 's/.*) //')
@@ -226,7 +226,9 @@ if [ "$rc" != 0 ] && [ "$rc" != 2 ]; then
 	fail "oscap xccdf eval exited $rc: $(tail -n 1 "$TMPD/errors")"
 fi
 
-if ! grep -q '^Result' "$TMPD/results"; then
+# No rule passed or failed: every one was notapplicable (the content's platform check did not
+# match this OS), or oscap evaluated none at all.
+if ! grep -Eq '^Result[[:space:]]+(pass|fail)$' "$TMPD/results"; then
 	fail "no rule of $PROFILE applies to ${R:-/} (not an OS that $(basename "$CONTENT") covers): set compliance.content (COMPLIANCE_CONTENT) to the data stream for ${OS_ID:-this OS} ${OS_VERSION}"
 fi
 
