@@ -142,3 +142,21 @@ def test_packages_refuses_bad_names_before_running_anything(bullseye: Path, guar
         "packages: error: unsupported OS family (no debian/ubuntu/rhel/fedora/amzn in ID or "
         "ID_LIKE of /etc/os-release)"
     )
+
+
+def test_timesync_on_amazon_linux_keeps_a_configured_server(tmp_path: Path, guard: Guard) -> None:
+    # AL2023's chrony.conf already prefers the Amazon Time Sync Service: nothing to change.
+    line = "server 169.254.169.123 prefer iburst minpoll 4 maxpoll 4\n"
+    al2023 = build(
+        tmp_path / "al2023",
+        {"etc/os-release": 'ID="amzn"\nVERSION_ID="2023"\n', "etc/chrony.conf": line},
+    )
+    assert run_ok("timesync", al2023, guard).lines[0] == (
+        "timesync: /etc/chrony.conf already uses 169.254.169.123"
+    )
+    rhel = build(
+        tmp_path / "rhel",
+        {"etc/os-release": 'ID="rhel"\n', "etc/chrony.conf": "pool 2.rhel.pool.ntp.org iburst\n"},
+    )
+    run_ok("timesync", rhel, guard)
+    assert (rhel / "etc/chrony.conf").read_text().endswith("\n" + line)
