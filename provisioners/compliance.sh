@@ -150,14 +150,15 @@ install_scanner() {
 	*) fail "no OpenSCAP scanner ($OSCAP) and no apt-get, dnf or yum to install it: install openscap-scanner in the base image, or set compliance.required = false" ;;
 	esac
 	installed_packages >"$TMPD/before"
-	say "installing $scanner $*"
+	wanted="$scanner${*:+ $*}"
+	say "installing $wanted"
 	# shellcheck disable=SC2086 # word splitting of the package lists is intended
 	case $PKG in
 	apt-get)
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends $scanner "$@"; } >/dev/null 2>&1 || install_failed "$scanner $*"
+			--no-install-recommends $scanner "$@"; } >/dev/null 2>&1 || install_failed "$wanted"
 		;;
-	*) "$PKG" install -y -q $scanner "$@" >/dev/null 2>&1 || install_failed "$scanner $*" ;;
+	*) "$PKG" install -y -q $scanner "$@" >/dev/null 2>&1 || install_failed "$wanted" ;;
 	esac
 	ADDED=$(installed_packages | awk 'NR == FNR { had[$0] = 1; next } !($0 in had)' "$TMPD/before" -)
 }

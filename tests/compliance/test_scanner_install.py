@@ -4,7 +4,6 @@ keep_scanner), against stub apt-get, dpkg-query and oscap on PATH: no package re
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -43,16 +42,12 @@ esac
 """
 
 
-@pytest.mark.parametrize(
-    ("keep", "left"), [("0", BASE), ("1", BASE + "openscap-scanner\nopenscap-utils\n")]
-)
-def test_the_scanner_is_installed_then_removed_unless_kept(
-    tmp_path: Path, keep: str, left: str
-) -> None:
+def _run(tmp_path: Path, apt_get: str = APT_GET, **extra: str) -> subprocess.CompletedProcess[str]:
+    """compliance.sh on a Debian root with no scanner, the stubs first on PATH."""
     stubs = tmp_path / "stubs"
     stubs.mkdir()
     for name, text in {
-        "apt-get": APT_GET,
+        "apt-get": apt_get,
         "dpkg-query": DPKG_QUERY,
         "oscap.real": OSCAP,
         "oscap-chroot.real": '#!/bin/sh\nshift\nexec oscap "$@"\n',
@@ -65,8 +60,7 @@ def test_the_scanner_is_installed_then_removed_unless_kept(
     for tool in Path("/usr/bin").iterdir():
         if not tool.name.startswith("oscap"):
             (tools / tool.name).symlink_to(tool)
-    state = tmp_path / "installed"
-    state.write_text(BASE)
+    (tmp_path / "installed").write_text(BASE)
     root = tmp_path / "root"
     (root / "etc").mkdir(parents=True)
     (root / "etc/os-release").write_text('ID=debian\nVERSION_ID="11"\n')
@@ -74,21 +68,32 @@ def test_the_scanner_is_installed_then_removed_unless_kept(
     content.write_text('<xccdf-1.2:version update="u">0.1.65</xccdf-1.2:version>\n')
     env = {
         "PATH": f"{stubs}:{tools}",
-        "STATE": str(state),
+        "STATE": str(tmp_path / "installed"),
         "STUBS": str(stubs),
         "ROOT": str(root),
         "COMPLIANCE_PROFILE": "standard",
         "COMPLIANCE_CONTENT": str(content),
         "COMPLIANCE_OUT": str(tmp_path / "out"),
-        "COMPLIANCE_KEEP_SCANNER": keep,
+        "LC_ALL": "C",
+        **extra,
     }
-    done = subprocess.run(
+    return subprocess.run(
         ["sh", "-eu", str(PROVISIONERS / "compliance.sh")],
-        env={**env, "LC_ALL": "C", "HOME": os.environ.get("HOME", "/")},
+        env=env,
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+@pytest.mark.parametrize(
+    ("keep", "left"), [("0", BASE), ("1", BASE + "openscap-scanner\nopenscap-utils\n")]
+)
+def test_the_scanner_is_installed_then_removed_unless_kept(
+    tmp_path: Path, keep: str, left: str
+) -> None:
+    done = _run(tmp_path, COMPLIANCE_KEEP_SCANNER=keep)
+    state = tmp_path / "installed"
     assert done.returncode == 0, done.stderr
     assert "compliance: installing openscap-scanner openscap-utils" in done.stdout
     assert ("removing what the scan installed: openscap-scanner openscap-utils" in done.stdout) is (
@@ -102,3 +107,15 @@ def test_the_scanner_is_installed_then_removed_unless_kept(
         ["b"],
         "0.1.65",
     )
+
+
+def test_a_scanner_that_cannot_be_installed_fails_the_bake(tmp_path: Path) -> None:
+    offline = "#!/bin/sh\necho 'E: Unable to fetch some archives' >&2\nexit 100\n"
+    done = _run(tmp_path, offline)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "compliance: error: apt-get could not install openscap-scanner openscap-utils "
+        "(no network or repository?): add them to the base image, or set "
+        "compliance.required = false"
+    )
+    assert (tmp_path / "installed").read_text() == BASE
