@@ -42,14 +42,16 @@ esac
 """
 
 
-def _run(tmp_path: Path, apt_get: str = APT_GET, **extra: str) -> subprocess.CompletedProcess[str]:
+def _run(
+    tmp_path: Path, apt_get: str = APT_GET, oscap: str = OSCAP, **extra: str
+) -> subprocess.CompletedProcess[str]:
     """compliance.sh on a Debian root with no scanner, the stubs first on PATH."""
     stubs = tmp_path / "stubs"
     stubs.mkdir()
     for name, text in {
         "apt-get": apt_get,
         "dpkg-query": DPKG_QUERY,
-        "oscap.real": OSCAP,
+        "oscap.real": oscap,
         "oscap-chroot.real": '#!/bin/sh\nshift\nexec oscap "$@"\n',
     }.items():
         (stubs / name).write_text(text)
@@ -119,3 +121,19 @@ def test_a_scanner_that_cannot_be_installed_fails_the_bake(tmp_path: Path) -> No
         "compliance.required = false"
     )
     assert (tmp_path / "installed").read_text() == BASE
+
+
+def test_content_of_another_os_is_named(tmp_path: Path) -> None:
+    # Measured with OpenSCAP 1.3.7: ssg-ubuntu2204-ds.xml on a Debian 11 root evaluates every
+    # rule of `standard` as notapplicable (the content's platform check does not match).
+    nothing_applies = OSCAP.replace("Result\\r\\tpass", "Result\\r\\tnotapplicable").replace(
+        "Result\\r\\tfail", "Result\\r\\tnotapplicable"
+    )
+    done = _run(tmp_path, oscap=nothing_applies)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "compliance: error: no rule of xccdf_org.ssgproject.content_profile_standard applies to "
+        f"{tmp_path / 'root'} (not an OS that ds.xml covers): set compliance.content "
+        "(COMPLIANCE_CONTENT) to the data stream for debian 11"
+    )
+    assert (tmp_path / "installed").read_text() == BASE  # the scanner went again
