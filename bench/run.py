@@ -9,13 +9,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import build_overhead
 import cleanup
+import compliance
 import publish
 import render
 import scan
 import skipped_build
 import startup
 
-for module in (startup, render, build_overhead, skipped_build, publish, cleanup, scan):
+for module in (startup, render, build_overhead, skipped_build, publish, cleanup, scan, compliance):
     print(f"\n== {module.__name__}: {(module.__doc__ or '').strip().splitlines()[0]}")
     for key, value in module.main():
         print(f"  {key:44} {value}")

@@ -115,6 +115,7 @@ SBOM_TAG = f"{TAG_PREFIX}sbom"  # the SBOM's URI (s3://...) or "run:<run id>"
 SBOM_SHA_TAG = f"{TAG_PREFIX}sbom-sha256"
 COMPLIANCE_SCORE_TAG = f"{TAG_PREFIX}compliance-score"  # 0-100, one decimal
 COMPLIANCE_PROFILE_TAG = f"{TAG_PREFIX}compliance-profile"
+COMPLIANCE_CONTENT_TAG = f"{TAG_PREFIX}compliance-content"  # data stream and SSG version
 KEEP_TAG = f"{TAG_PREFIX}keep"  # any value: cleanup never deletes this AMI
 # On instances packerpy launches itself (not packer): `verify` for the launch test.
 PURPOSE_TAG = f"{TAG_PREFIX}purpose"

@@ -11,6 +11,10 @@
 #            NAME.service). With ROOT=/ through systemctl disable --now; under another ROOT by
 #            removing their enablement links ${ROOT}/etc/systemd/system/*.wants/UNIT
 #            (and *.requires/UNIT).
+#   files    /boot/System.map-* (kernel symbol addresses) mode 0600 (SSG file_permissions_systemmap)
+#   apt      Debian 11 and later: the official security archive appended to
+#            ${ROOT}/etc/apt/sources.list unless a sources file already names debian-security
+#            (SSG apt_sources_list_official)
 #   sysctl   ${ROOT}/etc/sysctl.d/99-packerpy-hardening.conf (no redirects or source routes,
 #            strict reverse-path filter, kernel pointer/dmesg restrictions, protected links);
 #            applied with sysctl --system only when ROOT is /.
@@ -194,6 +198,38 @@ disable_services() {
 	done
 }
 
+restrict_files() {
+	for f in "$R"/boot/System.map*; do
+		if [ -f "$f" ] && [ ! -L "$f" ] && [ "$(stat -c '%a' "$f")" != 600 ]; then
+			chmod 600 "$f"
+			say "set $(img "$f") to mode 0600"
+		fi
+	done
+}
+
+# os_field KEY: a field of the image's os-release, unquoted.
+os_field() { sed -n "s/^$1=//p" "$R/etc/os-release" 2>/dev/null | tr -d '"' | head -n 1; }
+
+apt_security() {
+	list="$R/etc/apt/sources.list"
+	codename=$(os_field VERSION_CODENAME)
+	version=$(os_field VERSION_ID)
+	# Debian 10 and older name the suite CODENAME/updates; SSG checks 11 and later.
+	if [ "$(os_field ID)" != debian ] || [ -z "$codename" ] || [ "${version%%.*}" -lt 11 ] 2>/dev/null ||
+		[ ! -f "$list" ] || [ -L "$list" ]; then
+		return 0
+	fi
+	if cat "$list" "$R"/etc/apt/sources.list.d/*.list "$R"/etc/apt/sources.list.d/*.sources \
+		2>/dev/null | grep -Eq '^[^#]*debian-security'; then
+		return 0
+	fi
+	# In sources.list itself: SSG 0.1.65's check reads sources.list and sources.d/*.list only
+	# (its pattern misses sources.list.d/), measured with oscap 1.3.7.
+	printf '# Added by packerpy harden: security updates from the official archive.\n%s\n' \
+		"deb http://security.debian.org/debian-security $codename-security main" >>"$list"
+	say "added $codename-security to /etc/apt/sources.list"
+}
+
 write_sysctl() {
 	dir="$R/etc/sysctl.d"
 	if [ -L "$dir" ] && ! inside "$dir"; then
@@ -238,5 +274,7 @@ EOF
 
 harden_sshd
 disable_services
+restrict_files
+apt_security
 write_sysctl
 say "done"

@@ -18,6 +18,7 @@ from packerpy.aws.settings import AwsSettings
 from packerpy.bake import adopted, execute, failure, gates, orphans, plan
 from packerpy.bake.options import BuildOptions, BuildOverrides
 from packerpy.bake.validation import ImageCheck, RenderResult, ValidateResult, render_to, validate
+from packerpy.compliance import record as compliance
 from packerpy.config import Project, image_regions
 from packerpy.contract import BuildData
 from packerpy.packer import binary as packer
@@ -110,12 +111,7 @@ def build(
         if held:
             held.record(dict(built.amis))
         record.note(amis=dict(built.amis))
-        built = sbom.record_for_build(built, record, aws)  # the SBOM tags join the provenance
-        with record.phase("steps"):
-            context = steps.StepContext(
-                built=built, aws=aws, progress=opts.progress, images=ImageCache(aws, seed)
-            )
-            built, results = steps.run_all(planned, context)
+        built, results = _after_bake(target, built, seed, planned, record, opts)
         result = BuildResult(
             image=name,
             version=built.version,
@@ -131,6 +127,26 @@ def build(
         )
         record.succeed(result.to_data())
     return result
+
+
+def _after_bake(
+    target: plan.Target,
+    built: steps.BuiltImage,
+    seed: dict[tuple[str, str], Any],
+    planned: list[steps.Step],
+    record: records.RunRecord,
+    opts: BuildOptions,
+) -> tuple[steps.BuiltImage, list[steps.StepResult]]:
+    """The SBOM and its tags, the post-processing steps, the compliance score's tags."""
+    aws = target.aws
+    built = sbom.record_for_build(built, record, aws)  # the SBOM tags join the provenance
+    with record.phase("steps"):
+        context = steps.StepContext(
+            built=built, aws=aws, progress=opts.progress, images=ImageCache(aws, seed)
+        )
+        built, results = steps.run_all(planned, context)
+        compliance.tag_scan(target.image, record.dir, built.amis, aws)
+    return built, list(results)
 
 
 def _plan(

@@ -41,6 +41,7 @@ from packerpy.contract.lifecycle import (
     CleanupAmiData,
     CleanupCostData,
     CleanupData,
+    ComplianceData,
     LicenceFindingData,
     ReportAmiData,
     ReportCleanupData,
@@ -92,6 +93,8 @@ DATA_MODELS: dict[str, type[Data]] = {
     "rollout": RolloutData,
     "rollout status": RolloutStatusData,
     "rollout abort": RolloutAbortData,
+    "compliance show": ComplianceData,
+    "compliance scan": ComplianceData,
 }
 
 __all__ = [
@@ -106,6 +109,7 @@ __all__ = [
     "CleanupAmiData",
     "CleanupCostData",
     "CleanupData",
+    "ComplianceData",
     "Data",
     "DoctorCheckData",
     "DoctorData",

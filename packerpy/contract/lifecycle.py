@@ -266,3 +266,23 @@ class RolloutAbortData(Data):
     region: str
     group: str
     done: list[str]
+
+
+class ComplianceData(Data):
+    """`compliance IMAGE VERSION` (a published version) and `compliance scan` (a root)."""
+
+    image: str | None  # none for `compliance scan`
+    version: str | None
+    root: str | None  # the scanned directory (`compliance scan`)
+    amis: dict[str, str]
+    profile: str | None
+    content: str | None  # data stream and SSG version, e.g. "ssg-debian11-ds.xml 0.1.65"
+    score: float | None  # 100 * pass / (pass + fail), one decimal
+    passed: int | None  # counts and failed rules: none when only the AMI's tags are known
+    failed: int | None
+    notapplicable: int | None
+    failed_rules: list[str]
+    min_score: float | None  # images.NAME.compliance.min_score
+    below_min_score: bool
+    report: str | None  # the HTML report (run record, or the scan's --out directory)
+    run_dir: str | None

@@ -24,6 +24,7 @@ from packerpy.errors import ConfigError
 from packerpy.packer.binary import AMAZON_PLUGIN_SOURCE, PackerInfo
 from packerpy.packer.manifest import MANIFEST_NAME
 from packerpy.render import hcl, options
+from packerpy.render.compliance import compliance_download, compliance_env
 from packerpy.render.hcltypes import hcl_type
 from packerpy.render.views import (
     AmazonPluginView,
@@ -108,6 +109,7 @@ class TemplateContext:
     script_env: tuple[str, ...]  # provisioner_env, scrub paths, then secret_env
     imdsv2: bool  # require IMDSv2, and this packer can say so
     inventory: Inventory | None  # fetch the inventory JSON back: from (instance), to (local)
+    compliance: Inventory | None  # fetch the compliance results directory back: from, to
     base_ami: str | None  # the resolved base AMI; None: resolve image.base.filter in packer
 
     def as_jinja(self) -> dict[str, object]:
@@ -168,6 +170,7 @@ def build_context(
         # Older packer and plugins reject metadata_options; `lint` warns about that.
         imdsv2=image.build_env.require_imdsv2 and plugin.supports("metadata_options"),
         inventory=inventory,
+        compliance=compliance_download(image, f"{project.label}: images.{name}"),
         base_ami=base_ami or image.base.ami,
     )
 
@@ -234,7 +237,7 @@ def _image_view(image: ImageConfig) -> ImageView:
 
 
 def _script_env(image: ImageConfig) -> list[str]:
-    env = dict(image.provisioner_env)
+    env = {**compliance_env(image), **image.provisioner_env}
     if image.scrub_paths:
         env["SCRUB_EXTRA_PATHS"] = "\n".join(image.scrub_paths)
     return [f"{key}={value}" for key, value in sorted(env.items())]

@@ -83,6 +83,9 @@ COMMANDS: dict[str, Entry] = {
         "rollout",
         "Roll a channel's AMI out to an Auto Scaling group (blue-green or rolling), or abort it.",
     ),
+    "compliance": Entry(
+        "compliance", "OpenSCAP compliance of a published version, or an offline scan of a root."
+    ),
 }
 
 
