@@ -113,6 +113,7 @@ class OutdatedImageData(Data):
     built_on: str
     current_base: str
     current_base_name: str
+    base_revoked: str | None = None
 
 
 class OutdatedData(Data):
@@ -223,3 +224,70 @@ DATA_MODELS: dict[str, type[Data]] = {
     "reap": ReapData,
     "doctor": DoctorData,
 }
+
+
+# --- channels (README "Promotion"): promote, channels, rollback, revoke ---
+class PromoteData(Data):
+    image: str
+    version: str
+    channel: str
+    parameter: str  # the SSM parameter name, the same in every region
+    amis: dict[str, str]  # region -> AMI the channel points at
+    previous: dict[str, str | None]  # region -> version (or AMI) it pointed at before
+    forced: list[str]  # gates passed by option: "verify" (--force), "order" (--skip-order)
+    dry_run: bool
+    actions: list[str]
+    calls: int
+    ssm_calls: int
+    mutating: list[tuple[str, str]]
+
+
+class ChannelEntryData(Data):
+    parameter_version: int
+    ami: str
+    version: str | None  # None: an AMI that is no published version of the image
+    labels: list[str]
+    modified: str
+
+
+class ChannelData(Data):
+    channel: str
+    version: str | None  # the version every region points at; None when unset or split
+    parameters: dict[str, str]  # region -> parameter name
+    history: dict[str, list[ChannelEntryData]]  # region -> values, oldest first, current last
+
+
+class ChannelsData(Data):
+    image: str
+    channels: list[ChannelData]  # in promotion order
+
+
+class RollbackData(Data):
+    image: str
+    channel: str
+    parameter: str
+    from_version: str | None
+    to_version: str
+    amis: dict[str, str]
+    completing: bool
+    dry_run: bool
+    actions: list[str]
+    calls: int
+    mutating: list[tuple[str, str]]
+
+
+class RevokeData(Data):
+    image: str
+    version: str
+    reason: str
+    amis: dict[str, str]
+    moved: list[dict[str, str | None]]  # {channel, region, to_version}; None: deleted
+    deprecate_at: str
+    dry_run: bool
+    actions: list[str]
+    calls: int
+    mutating: list[tuple[str, str]]
+
+
+DATA_MODELS |= {"promote": PromoteData, "channels": ChannelsData, "rollback": RollbackData}
+DATA_MODELS |= {"revoke": RevokeData}
