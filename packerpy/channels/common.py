@@ -86,6 +86,11 @@ def load(project: Project, settings: AwsSettings, name: str, channel: str | None
     )
 
 
+def view(project: Project, settings: AwsSettings, name: str) -> reader.ChannelsView:
+    """Every channel of the image in every region, with history (`packerpy channels`)."""
+    return load(project, settings, name).read()
+
+
 def tags_in(published: catalog.Published, region: str) -> dict[str, str]:
     image = published.descriptions.get(region, {})
     return {t["Key"]: t["Value"] for t in image.get("Tags", [])}

@@ -147,7 +147,7 @@ def channels(
 ) -> None:
     """Each channel of IMAGE: version and AMI per region, with history."""
     loaded = project(ctx)
-    view = common.load(loaded, aws_settings(ctx, loaded), image).read()
+    view = common.view(loaded, aws_settings(ctx, loaded), image)
     data = channels_data(view)
     lines = _channel_lines(data) or [f"{image}: no channels declared (images.{image}.channels)"]
     output.emit(ctx, as_json, data, lines)
@@ -226,7 +226,7 @@ def revoke(
 
     data = _recorded(loaded, image, "revoke", dry_run, make)
     lines = [
-        f"{data.image} {data.version} revoked ({data.reason}): "
+        f"revoke {data.image} {data.version} ({data.reason}): "
         + _head(data.dry_run, data.calls, len(data.mutating)),
         *(
             f"  {m['channel']} in {m['region']}: back to {m['to_version']}"
