@@ -14,8 +14,11 @@ from packerpy.naming import REVOKED_TAG, VERSION_TAG
 
 def revocation(aws: AwsClients, region: str, ami: str) -> str | None:
     """The reason `ami` was revoked, None when it was not (or cannot be seen)."""
+    # A filter, not ImageIds: a base deregistered since is "not revoked", not an error.
     with translated(f"describe base AMI {ami}", region):
-        found = aws.ec2(region).describe_images(ImageIds=[ami])["Images"]
+        found = aws.ec2(region).describe_images(
+            Filters=[{"Name": "image-id", "Values": [ami]}], IncludeDeprecated=True
+        )["Images"]
     for image in found:
         tags = {t["Key"]: t["Value"] for t in image.get("Tags", [])}
         if REVOKED_TAG in tags:
