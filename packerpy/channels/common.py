@@ -194,12 +194,63 @@ def guard(region: str, errors: dict[str, BaseException], work: Callable[[], obje
         raise
 
 
-def apply(
-    plan: Sequence[Action], mode: Mode, log_owner: AwsClients, what: str
-) -> tuple[tuple[Action, ...], Outcome]:
+# The CallLog records operation names only; these are the SSM ones channels make.
+SSM_OPERATIONS = frozenset(
+    {"GetParameterHistory", "PutParameter", "LabelParameterVersion", "DeleteParameter"}
+)
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What one channel command did: its plan as run, the outcome, the AWS calls it made."""
+
+    plan: tuple[Action, ...]
+    outcome: Outcome
+    dry_run: bool
+    calls: int
+    ssm_calls: int
+    mutating: tuple[tuple[str, str], ...]
+
+
+class Reported:
+    """The fields of `Ran` on a command's result, for callers and tests."""
+
+    ran: Ran
+
+    @property
+    def plan(self) -> tuple[Action, ...]:
+        return self.ran.plan
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.ran.outcome
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """The plan's lines for what was done (or, in a dry run, planned)."""
+        return self.ran.outcome.lines(self.ran.plan)
+
+    @property
+    def dry_run(self) -> bool:
+        return self.ran.dry_run
+
+    @property
+    def calls(self) -> int:
+        return self.ran.calls
+
+    @property
+    def ssm_calls(self) -> int:
+        return self.ran.ssm_calls
+
+    @property
+    def mutating(self) -> tuple[tuple[str, str], ...]:
+        return self.ran.mutating
+
+
+def apply(plan: Sequence[Action], mode: Mode, aws: AwsClients, what: str) -> Ran:
     """Run `plan` as one operation; a failure in some regions is reported with all of them.
 
-    Returns the plan as run (each action wrapped to note its region's failure) and the outcome.
+    The plan as run has each action wrapped to note its region's failure.
     """
     errors: dict[str, BaseException] = {}
     guarded = [
@@ -216,18 +267,27 @@ def apply(
         )
         for a in plan
     ]
-    operation = Operation(log_owner.log, dry_run=mode.dry_run, cancel=mode.cancel)
+    operation = Operation(aws.log, dry_run=mode.dry_run, cancel=mode.cancel)
     for action in guarded if not mode.dry_run else ():
         if action.mutating and action.execute is not None:
             mode.progress(f"{what}: {action.line()}")
     try:
-        return tuple(guarded), operation.execute(guarded)
+        outcome = operation.execute(guarded)
     except Cancelled:
         raise
     except PackerpyError:
         if not errors:
             raise
         raise partial(plan, errors, what) from None
+    calls = aws.log.calls
+    return Ran(
+        plan=tuple(guarded),
+        outcome=outcome,
+        dry_run=mode.dry_run,
+        calls=len(calls),
+        ssm_calls=sum(1 for _, op in calls if op in SSM_OPERATIONS),
+        mutating=tuple(aws.log.mutating),
+    )
 
 
 def _guarded(

@@ -12,10 +12,10 @@ promotion and a converged one makes no mutating call.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from packerpy.aws.clients import translated
-from packerpy.aws.operation import Action, Mode, Outcome
+from packerpy.aws.operation import Action, Mode
 from packerpy.aws.settings import AwsSettings
 from packerpy.channels import common
 from packerpy.config import Project
@@ -34,7 +34,7 @@ class PromoteOptions:
 
 
 @dataclass(frozen=True)
-class PromoteResult:
+class PromoteResult(common.Reported):
     image: str
     version: str
     channel: str
@@ -42,16 +42,7 @@ class PromoteResult:
     amis: dict[str, str]  # region -> the AMI the channel points at (or will, in a dry run)
     previous: dict[str, str | None]  # region -> the version it pointed at before (None: unset)
     forced: tuple[str, ...]  # the gates passed by --force / --skip-order ("verify", "order")
-    dry_run: bool
-    calls: int
-    ssm_calls: int
-    mutating: tuple[tuple[str, str], ...]
-    plan: tuple[Action, ...] = ()
-    outcome: Outcome = field(default_factory=Outcome)
-
-    @property
-    def actions(self) -> tuple[str, ...]:
-        return self.outcome.lines(self.plan)
+    ran: common.Ran
 
 
 def _order(
@@ -192,8 +183,7 @@ def promote(
     forced = gates(image, view, target, channel, options)
     actions = plan(image, view, target, channel, forced)
     what = f"promote {name} {target.version} to {channel}"
-    ran, outcome = common.apply(actions, mode, image.aws, what)
-    calls = image.aws.log.calls
+    ran = common.apply(actions, mode, image.aws, what)
     return PromoteResult(
         image=name,
         version=target.version,
@@ -205,16 +195,5 @@ def promote(
             for r in image.regions
         },
         forced=forced,
-        dry_run=mode.dry_run,
-        calls=len(calls),
-        ssm_calls=sum(1 for _, op in calls if op in SSM_OPERATIONS),
-        mutating=tuple(image.aws.log.mutating),
-        plan=ran,
-        outcome=outcome,
+        ran=ran,
     )
-
-
-# The CallLog records operation names only; these are the SSM ones a promotion makes.
-SSM_OPERATIONS = frozenset(
-    {"GetParameterHistory", "GetParameter", "PutParameter", "LabelParameterVersion"}
-)

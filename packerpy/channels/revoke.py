@@ -15,11 +15,11 @@ that changes anything.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from packerpy.aws.clients import translated
-from packerpy.aws.operation import Action, Mode, Outcome
+from packerpy.aws.operation import Action, Mode
 from packerpy.aws.settings import AwsSettings
 from packerpy.channels import common
 from packerpy.channels.rollback import previous_good
@@ -37,22 +37,14 @@ class Moved:
 
 
 @dataclass(frozen=True)
-class RevokeResult:
+class RevokeResult(common.Reported):
     image: str
     version: str
     reason: str
     amis: dict[str, str]
     moved: tuple[Moved, ...]
     deprecate_at: str
-    dry_run: bool
-    calls: int
-    mutating: tuple[tuple[str, str], ...]
-    plan: tuple[Action, ...] = ()
-    outcome: Outcome = field(default_factory=Outcome)
-
-    @property
-    def actions(self) -> tuple[str, ...]:
-        return self.outcome.lines(self.plan)
+    ran: common.Ran
 
 
 def deprecate_time(now: datetime) -> datetime:
@@ -157,7 +149,7 @@ def revoke(
         deprecation = target.descriptions.get(region, {}).get("DeprecationTime")
         if not deprecation or datetime.fromisoformat(str(deprecation)) > at:
             plan.append(_deprecate(image, region, ami, at))
-    ran, outcome = common.apply(plan, mode, image.aws, f"revoke {name} {target.version}")
+    ran = common.apply(plan, mode, image.aws, f"revoke {name} {target.version}")
     return RevokeResult(
         image=name,
         version=target.version,
@@ -165,9 +157,5 @@ def revoke(
         amis=dict(target.amis),
         moved=tuple(moved),
         deprecate_at=at.isoformat(),
-        dry_run=mode.dry_run,
-        calls=len(image.aws.log.calls),
-        mutating=tuple(image.aws.log.mutating),
-        plan=ran,
-        outcome=outcome,
+        ran=ran,
     )

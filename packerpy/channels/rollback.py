@@ -11,9 +11,9 @@ finishes an interrupted rollback instead of stepping again.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from packerpy.aws.operation import Action, Mode, Outcome
+from packerpy.aws.operation import Action, Mode
 from packerpy.aws.settings import AwsSettings
 from packerpy.channels import common
 from packerpy.config import Project
@@ -24,7 +24,7 @@ from packerpy.naming import version_label
 
 
 @dataclass(frozen=True)
-class RollbackResult:
+class RollbackResult(common.Reported):
     image: str
     channel: str
     parameter: str
@@ -32,15 +32,7 @@ class RollbackResult:
     to_version: str
     amis: dict[str, str]
     completing: bool  # True: regions disagreed, the last write is being completed
-    dry_run: bool
-    calls: int
-    mutating: tuple[tuple[str, str], ...]
-    plan: tuple[Action, ...] = ()
-    outcome: Outcome = field(default_factory=Outcome)
-
-    @property
-    def actions(self) -> tuple[str, ...]:
-        return self.outcome.lines(self.plan)
+    ran: common.Ran
 
 
 def previous_good(
@@ -104,7 +96,7 @@ def rollback(
             f"is the only value of {channel} that is not revoked: nothing to roll back to",
         )
     actions = converge(image, view, target)
-    ran, outcome = common.apply(actions, mode, image.aws, f"rollback {name} {channel}")
+    ran = common.apply(actions, mode, image.aws, f"rollback {name} {channel}")
     return RollbackResult(
         image=name,
         channel=channel,
@@ -113,9 +105,5 @@ def rollback(
         to_version=target.version,
         amis={r: target.amis[r] for r in image.regions},
         completing=completing,
-        dry_run=mode.dry_run,
-        calls=len(image.aws.log.calls),
-        mutating=tuple(image.aws.log.mutating),
-        plan=ran,
-        outcome=outcome,
+        ran=ran,
     )

@@ -26,12 +26,7 @@ PROMOTED = promote.PromoteResult(
     amis=AMIS,
     previous={"us-east-1": "0.1.0", "eu-west-1": None},
     forced=("verify",),
-    dry_run=True,
-    calls=6,
-    ssm_calls=4,
-    mutating=(),
-    plan=PLAN,
-    outcome=DRY,
+    ran=common.Ran(PLAN, DRY, dry_run=True, calls=6, ssm_calls=4, mutating=()),
 )
 ROLLED = rollback.RollbackResult(
     image="web",
@@ -41,11 +36,7 @@ ROLLED = rollback.RollbackResult(
     to_version="0.1.0",
     amis=AMIS,
     completing=False,
-    dry_run=True,
-    calls=4,
-    mutating=(),
-    plan=PLAN,
-    outcome=DRY,
+    ran=common.Ran(PLAN, DRY, dry_run=True, calls=4, ssm_calls=0, mutating=()),
 )
 REVOKED = revoke.RevokeResult(
     image="web",
@@ -54,11 +45,7 @@ REVOKED = revoke.RevokeResult(
     amis=AMIS,
     moved=(revoke.Moved("prod", "us-east-1", "0.1.0"), revoke.Moved("prod", "eu-west-1", None)),
     deprecate_at="2026-01-01T00:02:00+00:00",
-    dry_run=True,
-    calls=8,
-    mutating=(),
-    plan=PLAN,
-    outcome=DRY,
+    ran=common.Ran(PLAN, DRY, dry_run=True, calls=8, ssm_calls=0, mutating=()),
 )
 
 

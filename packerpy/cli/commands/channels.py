@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -47,6 +47,17 @@ def _recorded(loaded: Project, name: str, command: str, dry_run: bool, make: Cal
     return data
 
 
+def _ran(result: common.Reported, *, ssm: bool = False) -> dict[str, Any]:
+    """The contract fields every channel command reports about its AWS calls."""
+    fields: dict[str, Any] = {
+        "dry_run": result.dry_run,
+        "actions": list(result.actions),
+        "calls": result.calls,
+        "mutating": list(result.mutating),
+    }
+    return {**fields, "ssm_calls": result.ssm_calls} if ssm else fields
+
+
 def _head(dry_run: bool, calls: int, mutating: int) -> str:
     return f"{'dry run: ' if dry_run else ''}{mutating} mutating of {calls} AWS calls"
 
@@ -82,11 +93,7 @@ def promote(  # noqa: PLR0913 - typer: one parameter per command-line option
             amis=r.amis,
             previous=r.previous,
             forced=list(r.forced),
-            dry_run=r.dry_run,
-            actions=list(r.actions),
-            calls=r.calls,
-            ssm_calls=r.ssm_calls,
-            mutating=list(r.mutating),
+            **_ran(r, ssm=True),
         )
 
     data = _recorded(loaded, image, "promote", dry_run, make)
@@ -176,10 +183,7 @@ def rollback(
             to_version=r.to_version,
             amis=r.amis,
             completing=r.completing,
-            dry_run=r.dry_run,
-            actions=list(r.actions),
-            calls=r.calls,
-            mutating=list(r.mutating),
+            **_ran(r),
         )
 
     data = _recorded(loaded, image, "rollback", dry_run, make)
@@ -218,10 +222,7 @@ def revoke(
                 for m in r.moved
             ],
             deprecate_at=r.deprecate_at,
-            dry_run=r.dry_run,
-            actions=list(r.actions),
-            calls=r.calls,
-            mutating=list(r.mutating),
+            **_ran(r),
         )
 
     data = _recorded(loaded, image, "revoke", dry_run, make)
