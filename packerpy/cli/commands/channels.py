@@ -10,6 +10,7 @@ import typer
 
 from packerpy import records
 from packerpy.aws.operation import Mode
+from packerpy.aws.settings import AwsSettings
 from packerpy.channels import common
 from packerpy.channels import promote as promoting
 from packerpy.channels import revoke as revoking
@@ -47,6 +48,11 @@ def _recorded(loaded: Project, name: str, command: str, dry_run: bool, make: Cal
     return data
 
 
+def _invocation(ctx: typer.Context, dry_run: bool) -> tuple[Project, AwsSettings, Mode]:
+    loaded = project(ctx)
+    return loaded, aws_settings(ctx, loaded), Mode(dry_run=dry_run, progress=output.err.print)
+
+
 def _ran(result: common.Reported, *, ssm: bool = False) -> dict[str, Any]:
     """The contract fields every channel command reports about its AWS calls."""
     fields: dict[str, Any] = {
@@ -78,9 +84,7 @@ def promote(  # noqa: PLR0913 - typer: one parameter per command-line option
     as_json: JsonOption = False,
 ) -> None:
     """Point a channel at a verified version in every region of the image."""
-    loaded = project(ctx)
-    settings = aws_settings(ctx, loaded)
-    mode = Mode(dry_run=dry_run, progress=output.err.print)
+    loaded, settings, mode = _invocation(ctx, dry_run)
     options = promoting.PromoteOptions(force=force, skip_order=skip_order)
 
     def make() -> PromoteData:
@@ -169,9 +173,7 @@ def rollback(
     as_json: JsonOption = False,
 ) -> None:
     """Move a channel back to its previous value that is not revoked."""
-    loaded = project(ctx)
-    settings = aws_settings(ctx, loaded)
-    mode = Mode(dry_run=dry_run, progress=output.err.print)
+    loaded, settings, mode = _invocation(ctx, dry_run)
 
     def make() -> RollbackData:
         r = rolling.rollback(loaded, settings, image, channel, mode)
@@ -206,9 +208,7 @@ def revoke(
     as_json: JsonOption = False,
 ) -> None:
     """Take a version off every channel, deprecate it now and tag it revoked."""
-    loaded = project(ctx)
-    settings = aws_settings(ctx, loaded)
-    mode = Mode(dry_run=dry_run, progress=output.err.print)
+    loaded, settings, mode = _invocation(ctx, dry_run)
 
     def make() -> RevokeData:
         r = revoking.revoke(loaded, settings, image, version, reason, mode)
