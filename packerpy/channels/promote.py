@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from packerpy.aws.clients import translated
 from packerpy.aws.operation import Action, Mode
 from packerpy.aws.settings import AwsSettings
-from packerpy.channels import common
+from packerpy.channels import common, run
 from packerpy.config import Project
 from packerpy.estate import catalog
 from packerpy.estate import channels as reader
@@ -34,7 +34,7 @@ class PromoteOptions:
 
 
 @dataclass(frozen=True)
-class PromoteResult(common.Reported):
+class PromoteResult(run.Reported):
     image: str
     version: str
     channel: str
@@ -42,7 +42,7 @@ class PromoteResult(common.Reported):
     amis: dict[str, str]  # region -> the AMI the channel points at (or will, in a dry run)
     previous: dict[str, str | None]  # region -> the version it pointed at before (None: unset)
     forced: tuple[str, ...]  # the gates passed by --force / --skip-order ("verify", "order")
-    ran: common.Ran
+    ran: run.Ran
 
 
 def _order(
@@ -183,7 +183,7 @@ def promote(
     forced = gates(image, view, target, channel, options)
     actions = plan(image, view, target, channel, forced)
     what = f"promote {name} {target.version} to {channel}"
-    ran = common.apply(actions, mode, image.aws, what)
+    ran = run.apply(actions, mode, image.aws, what)
     return PromoteResult(
         image=name,
         version=target.version,

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from packerpy.aws.clients import translated
 from packerpy.aws.operation import Action, Mode
 from packerpy.aws.settings import AwsSettings
-from packerpy.channels import common
+from packerpy.channels import common, run
 from packerpy.channels.rollback import previous_good
 from packerpy.config import Project
 from packerpy.estate import catalog
@@ -37,14 +37,14 @@ class Moved:
 
 
 @dataclass(frozen=True)
-class RevokeResult(common.Reported):
+class RevokeResult(run.Reported):
     image: str
     version: str
     reason: str
     amis: dict[str, str]
     moved: tuple[Moved, ...]
     deprecate_at: str
-    ran: common.Ran
+    ran: run.Ran
 
 
 def deprecate_time(now: datetime) -> datetime:
@@ -149,7 +149,7 @@ def revoke(
         deprecation = target.descriptions.get(region, {}).get("DeprecationTime")
         if not deprecation or datetime.fromisoformat(str(deprecation)) > at:
             plan.append(_deprecate(image, region, ami, at))
-    ran = common.apply(plan, mode, image.aws, f"revoke {name} {target.version}")
+    ran = run.apply(plan, mode, image.aws, f"revoke {name} {target.version}")
     return RevokeResult(
         image=name,
         version=target.version,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from packerpy.aws.operation import Action, Mode
 from packerpy.aws.settings import AwsSettings
-from packerpy.channels import common
+from packerpy.channels import common, run
 from packerpy.config import Project
 from packerpy.errors import Refused
 from packerpy.estate import catalog
@@ -24,7 +24,7 @@ from packerpy.naming import version_label
 
 
 @dataclass(frozen=True)
-class RollbackResult(common.Reported):
+class RollbackResult(run.Reported):
     image: str
     channel: str
     parameter: str
@@ -32,7 +32,7 @@ class RollbackResult(common.Reported):
     to_version: str
     amis: dict[str, str]
     completing: bool  # True: regions disagreed, the last write is being completed
-    ran: common.Ran
+    ran: run.Ran
 
 
 def previous_good(
@@ -96,7 +96,7 @@ def rollback(
             f"is the only value of {channel} that is not revoked: nothing to roll back to",
         )
     actions = converge(image, view, target)
-    ran = common.apply(actions, mode, image.aws, f"rollback {name} {channel}")
+    ran = run.apply(actions, mode, image.aws, f"rollback {name} {channel}")
     return RollbackResult(
         image=name,
         channel=channel,

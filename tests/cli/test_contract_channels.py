@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from packerpy.aws.operation import Action, Outcome
-from packerpy.channels import common, promote, revoke, rollback
+from packerpy.channels import common, promote, revoke, rollback, run
 from packerpy.errors import Conflict, Refused
 from packerpy.estate import channels as reader
 from tests.cli.test_contract import both, project
@@ -26,7 +26,7 @@ PROMOTED = promote.PromoteResult(
     amis=AMIS,
     previous={"us-east-1": "0.1.0", "eu-west-1": None},
     forced=("verify",),
-    ran=common.Ran(PLAN, DRY, dry_run=True, calls=6, ssm_calls=4, mutating=()),
+    ran=run.Ran(PLAN, DRY, dry_run=True, calls=6, ssm_calls=4, mutating=()),
 )
 ROLLED = rollback.RollbackResult(
     image="web",
@@ -36,7 +36,7 @@ ROLLED = rollback.RollbackResult(
     to_version="0.1.0",
     amis=AMIS,
     completing=False,
-    ran=common.Ran(PLAN, DRY, dry_run=True, calls=4, ssm_calls=0, mutating=()),
+    ran=run.Ran(PLAN, DRY, dry_run=True, calls=4, ssm_calls=0, mutating=()),
 )
 REVOKED = revoke.RevokeResult(
     image="web",
@@ -45,7 +45,7 @@ REVOKED = revoke.RevokeResult(
     amis=AMIS,
     moved=(revoke.Moved("prod", "us-east-1", "0.1.0"), revoke.Moved("prod", "eu-west-1", None)),
     deprecate_at="2026-01-01T00:02:00+00:00",
-    ran=common.Ran(PLAN, DRY, dry_run=True, calls=8, ssm_calls=0, mutating=()),
+    ran=run.Ran(PLAN, DRY, dry_run=True, calls=8, ssm_calls=0, mutating=()),
 )
 
 

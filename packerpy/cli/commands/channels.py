@@ -11,7 +11,7 @@ import typer
 from packerpy import records
 from packerpy.aws.operation import Mode
 from packerpy.aws.settings import AwsSettings
-from packerpy.channels import common
+from packerpy.channels import common, run
 from packerpy.channels import promote as promoting
 from packerpy.channels import revoke as revoking
 from packerpy.channels import rollback as rolling
@@ -53,7 +53,7 @@ def _invocation(ctx: typer.Context, dry_run: bool) -> tuple[Project, AwsSettings
     return loaded, aws_settings(ctx, loaded), Mode(dry_run=dry_run, progress=output.err.print)
 
 
-def _ran(result: common.Reported, *, ssm: bool = False) -> dict[str, Any]:
+def _ran(result: run.Reported, *, ssm: bool = False) -> dict[str, Any]:
     """The contract fields every channel command reports about its AWS calls."""
     fields: dict[str, Any] = {
         "dry_run": result.dry_run,
