@@ -23,7 +23,7 @@ from packerpy.errors import (
     ManifestError,
     PackerpyError,
 )
-from packerpy.estate import catalog
+from packerpy.estate import catalog, revoked
 from packerpy.estate.base_ami import BaseAmi, resolve_base
 from packerpy.packer.binary import PackerInfo
 from packerpy.render import jinja as render
@@ -120,6 +120,9 @@ def look_up(target: Target, preflight: Preflight) -> Found:
     preflight.ready()
     region = target.regions[0]
     base = resolve_base(target.aws, target.name, target.image, region)
+    revoked.refuse_revoked_base(
+        target.aws, region, base.id, where=f"{target.project.label}: images.{target.name}.base"
+    )
     project = target.project.config.project.name
     published = catalog.published(target.aws, target.name, target.regions, project=project)
     return Found(base, tuple(published))

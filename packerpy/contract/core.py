@@ -78,6 +78,7 @@ class OutdatedImageData(Data):
     built_on: str
     current_base: str
     current_base_name: str
+    base_revoked: str | None = None
 
 
 class OutdatedData(Data):

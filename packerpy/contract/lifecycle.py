@@ -210,64 +210,6 @@ class ScanAllData(Data):
     versions: list[VersionScanData]
 
 
-# --- rollout (packerpy/rollout/; appended as one block) ---------------------------------------
-class RolloutReadingData(Data):
-    at: float  # seconds since the rollout started
-    in_service: int
-    healthy_targets: int
-    wanted: int
-    alarm: str | None
-
-
-class RolloutStepData(Data):
-    index: int
-    percent: int
-    green: int  # green's desired capacity after the step
-    blue: int  # blue's desired capacity after the step
-    seconds: float
-    readings: list[RolloutReadingData]
-
-
-class RolloutData(Data):
-    image: str
-    channel: str
-    asg: str
-    region: str
-    strategy: str
-    dry_run: bool
-    ami: str
-    from_ami: str
-    version: str
-    blue: str
-    green: str  # empty for the rolling strategy
-    resumed_from: int | None  # steps a resumed rollout found done
-    # Every planned call, in order ("us-east-1: step web-green-... 10%: ...").
-    actions: list[str]
-    steps: list[RolloutStepData]
-    seconds: float
-    calls: int
-    mutating: list[tuple[str, str]]
-
-
-class RolloutStatusData(Data):
-    asg: str
-    region: str
-    group: str  # the live group's real name (it follows green after each rollout)
-    desired: int
-    in_progress: bool
-    state: dict[str, str] | None  # the packerpy:rollout:* tags, without the prefix
-    owner_alive: bool | None  # None: the owner ran on another host
-    green_desired: int | None
-    green_in_service: int | None
-
-
-class RolloutAbortData(Data):
-    asg: str
-    region: str
-    group: str
-    done: list[str]
-
-
 class ComplianceData(Data):
     """`compliance IMAGE VERSION` (a published version) and `compliance scan` (a root)."""
 

@@ -8,7 +8,7 @@ from packerpy import versions
 from packerpy.aws.clients import AwsClients
 from packerpy.aws.settings import AwsSettings
 from packerpy.config import Project, image_regions
-from packerpy.estate import catalog
+from packerpy.estate import catalog, revoked
 from packerpy.estate.base_ami import resolve_base
 
 
@@ -34,6 +34,7 @@ class Outdated:
     built_on: str  # base AMI the latest version was built from
     current_base: str  # what the base filter selects now
     current_base_name: str
+    base_revoked: str | None = None  # why the base it was built on was revoked
 
 
 @dataclass(frozen=True)
@@ -74,31 +75,44 @@ def list_images(project: Project, settings: AwsSettings, name: str) -> ImageList
 
 
 def outdated(project: Project, settings: AwsSettings) -> OutdatedResult:
-    """Images whose latest version was built on an older base than their filter selects now."""
+    """Images whose latest version was built on an older base than their filter selects now,
+    or on a base that has since been revoked (pinned bases included)."""
     aws = AwsClients(settings)
     found, fresh, skipped = [], [], {}
     for name in sorted(project.config.images):
-        image = project.image(name)
-        if image.base.filter is None:
-            skipped[name] = f"base is pinned to {image.base.ami}"
-            continue
-        regions = image_regions(image, settings.region)
-        found_versions = catalog.published(aws, name, regions, project=project.config.project.name)
-        if not found_versions:
-            skipped[name] = "no published version"
-            continue
-        latest = found_versions[-1]
-        now = resolve_base(aws, name, image, regions[0])
-        if latest.base_ami == now.id:
+        verdict = _outdated(aws, project, settings, name)
+        if isinstance(verdict, Outdated):
+            found.append(verdict)
+        elif verdict is None:
             fresh.append(name)
         else:
-            found.append(
-                Outdated(
-                    image=name,
-                    version=latest.version,
-                    built_on=latest.base_ami or "unknown",
-                    current_base=now.id,
-                    current_base_name=now.name,
-                )
-            )
+            skipped[name] = verdict
     return OutdatedResult(outdated=tuple(found), up_to_date=tuple(fresh), not_checked=skipped)
+
+
+def _outdated(
+    aws: AwsClients, project: Project, settings: AwsSettings, name: str
+) -> Outdated | str | None:
+    """One image: Outdated, None when up to date, or why it was not checked."""
+    image = project.image(name)
+    regions = image_regions(image, settings.region)
+    found_versions = catalog.published(aws, name, regions, project=project.config.project.name)
+    if not found_versions:
+        return (
+            "no published version" if image.base.filter else f"base is pinned to {image.base.ami}"
+        )
+    latest = found_versions[-1]
+    reason = revoked.revocation(aws, regions[0], latest.base_ami) if latest.base_ami else None
+    if image.base.filter is None and reason is None:
+        return f"base is pinned to {image.base.ami}"
+    now = resolve_base(aws, name, image, regions[0])
+    if latest.base_ami == now.id and reason is None:
+        return None
+    return Outdated(
+        image=name,
+        version=latest.version,
+        built_on=latest.base_ami or "unknown",
+        current_base=now.id,
+        current_base_name=now.name,
+        base_revoked=reason,
+    )

@@ -247,6 +247,7 @@ def test_outdated_reports_images_built_on_an_older_base(
                 "built_on": "ami-0b0b0b0b0b0b0b0b0",
                 "current_base": newer,
                 "current_base_name": "base-2026.02",
+                "base_revoked": None,
             }
         ]
     finally:

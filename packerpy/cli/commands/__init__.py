@@ -87,6 +87,23 @@ COMMANDS: dict[str, Entry] = {
         "compliance", "OpenSCAP compliance of a published version, or an offline scan of a root."
     ),
 }
+# Channels (README "Promotion"): appended as one block.
+COMMANDS.update(
+    {
+        "promote": Entry(
+            "channels", "Point a channel at a verified version in every region of the image."
+        ),
+        "channels": Entry(
+            "channels", "Each channel of IMAGE: version and AMI per region, with history."
+        ),
+        "rollback": Entry(
+            "channels", "Move a channel back to its previous value that is not revoked."
+        ),
+        "revoke": Entry(
+            "channels", "Take a version off every channel, deprecate it now and tag it revoked."
+        ),
+    }
+)
 
 
 def command_of(ctx: Any) -> str:  # noqa: ANN401 - a click context of this invocation, or None

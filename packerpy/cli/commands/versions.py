@@ -113,6 +113,7 @@ def outdated(ctx: typer.Context, as_json: JsonOption = False) -> None:
                 built_on=o.built_on,
                 current_base=o.current_base,
                 current_base_name=o.current_base_name,
+                base_revoked=o.base_revoked,
             )
             for o in found.outdated
         ],
@@ -121,7 +122,7 @@ def outdated(ctx: typer.Context, as_json: JsonOption = False) -> None:
     )
     lines = [
         f"{o.image} {o.version}: built on {o.built_on}, base now selects {o.current_base} "
-        f"({o.current_base_name})"
+        f"({o.current_base_name})" + (f"; base revoked: {o.base_revoked}" if o.base_revoked else "")
         for o in found.outdated
     ]
     lines += [f"{name}: up to date" for name in found.up_to_date]
