@@ -21,7 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from typing import IO, TYPE_CHECKING, Any
 
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.table import Table
 
 from packerpy.cli.commands import command_of
 from packerpy.errors import EXIT_OK
@@ -80,11 +81,26 @@ def envelope(
     print_json(shown)
 
 
+def table(*columns: str, rows: Sequence[Sequence[str]]) -> Table:
+    """Aligned columns under a header row, no borders (as `ps` or `kubectl get`): readable on a
+    terminal and with grep/awk in a pipe.
+
+    Cells fold rather than truncate: an AMI id or a path in a cell is what the user acts on.
+    (Before, f-string padding like `{version:<20}` misaligned regions and broke on long values.)
+    """
+    shown = Table(box=None, pad_edge=False, header_style="bold")
+    for column in columns:
+        shown.add_column(column, overflow="fold")
+    for row in rows:
+        shown.add_row(*row)
+    return shown
+
+
 def emit(
     ctx: typer.Context,
     as_json: bool,
     data: Data | Mapping[str, Any],
-    lines: Sequence[str],
+    lines: Sequence[RenderableType],
     *,
     messages: Sequence[str] = (),
     code: int = EXIT_OK,
