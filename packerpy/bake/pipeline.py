@@ -103,6 +103,7 @@ class BuildOptions:
     skip_lint: bool = False  # bake despite lint errors (the run record says so)
     now: Callable[[], datetime] = _utc_now
     environ: Mapping[str, str] | None = None  # where secrets are read; None: os.environ
+    on_phase: Callable[[str], None] = _ignore  # progress hook: a phase (lint, bake...) starts
 
 
 class BuildOverrides(TypedDict, total=False):
@@ -206,12 +207,13 @@ def build(
     )
     secrets = plan.read_secrets(project, name, opts.environ)
     aws = AwsClients(settings)
-    preflight = plan.Preflight(aws, image_regions(project.image(name), settings.region)[0], project)
-    check = orphans.start_check(
-        project, aws, image_regions(project.image(name), settings.region)[0]
-    )
+    region = image_regions(project.image(name), settings.region)[0]
+    preflight = plan.Preflight(aws, region, project)
+    check = orphans.start_check(project, aws, region)
     target = plan.Target(project, name, settings, aws, packer.detect(), opts.now())
-    with records.RunRecord(project.runs_dir(), name, target.started, _header(target)) as record:
+    with records.RunRecord(
+        project.runs_dir(), name, target.started, _header(target), opts.on_phase
+    ) as record:
         chosen = _plan(target, preflight, record, opts)
         orphans.warn(check, record, opts.progress)
         held = None

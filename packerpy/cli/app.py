@@ -50,6 +50,7 @@ class CliContext:
     config: Path | None = None
     region: str | None = None
     endpoint_url: str | None = None
+    quiet: bool = False  # no progress on stderr: only warnings, errors and the result
 
 
 def _version(value: bool) -> None:
@@ -71,12 +72,15 @@ def _global(
         str | None,
         typer.Option("--endpoint-url", help="AWS endpoint (overrides AWS_ENDPOINT_URL/config)"),
     ] = None,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", help="No progress output; warnings, errors, result.")
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
     ] = False,
 ) -> None:
     # Runs before any command (a docstring here would replace the app's help text).
-    ctx.obj = CliContext(config=config, region=region, endpoint_url=endpoint_url)
+    ctx.obj = CliContext(config=config, region=region, endpoint_url=endpoint_url, quiet=quiet)
 
 
 def wants_json(args: Sequence[str]) -> bool:
