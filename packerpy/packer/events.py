@@ -100,11 +100,12 @@ _STAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^Waiting for SSH", "waiting for SSH"),
         (r"^(Provisioning with|Running local shell script)", "provisioning"),
         (r"^Stopping the source instance", "stopping the instance"),
+        (r"^Creating AMI tags", "tagging"),  # before "creating AMI", which it would match
         (r"^Creating (unencrypted |encrypted )?AMI ", "creating AMI"),
         (r"^Copying to: (?P<region>[\w-]+)", "copying to region {region}"),
         (r"^Copying/Encrypting AMI", "copying to other regions"),
         (r"^Modifying attributes on AMI", "sharing"),
-        (r"^(Adding tags to AMI|Creating AMI tags)", "tagging"),
+        (r"^Adding tags to AMI", "tagging"),
         (r"^Terminating the source AWS instance", "cleaning up"),
         (r"^Running post-processor", "post-processing"),
     )

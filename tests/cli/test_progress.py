@@ -35,6 +35,7 @@ def ui(text: str, level: str = "say") -> UiEvent:
         # newer amazon plugins say it (ui.Sayf) instead of ui.Message
         ("==> web.amazon-ebs.web: Copying to: ap-southeast-2", "copying to region ap-southeast-2"),
         ("==> web.amazon-ebs.web: Stopping the source instance...", "stopping the instance"),
+        ("==> web.amazon-ebs.web: Creating AMI tags", "tagging"),
         ('    web.amazon-ebs.web: Adding tag: "team": "platform"', None),
     ],
 )
