@@ -20,8 +20,8 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from packerpy import __version__
-from packerpy.cli import crash, output
+import packerpy
+from packerpy.cli import output
 from packerpy.cli.commands import LazyGroup, command_of
 from packerpy.errors import (
     EXIT_CONFIG,
@@ -58,7 +58,7 @@ class CliContext:
 
 def _version(value: bool) -> None:
     if value:
-        output.out.print(f"packerpy {__version__}")
+        output.out.print(f"packerpy {packerpy.__version__}")
         raise typer.Exit
 
 
@@ -120,6 +120,9 @@ def _described(exc: BaseException) -> str:
 
 
 def _crash_message(exc: BaseException, ctx: Any) -> str:  # noqa: ANN401 - click context
+    # Only a crash pays for the crash module's imports (secrets, hmac, tempfile).
+    from packerpy.cli import crash  # noqa: PLC0415 - see above
+
     log = crash.write(traceback.format_exc(), _state_dir(ctx))
     where = f"traceback: {log}" if log is not None else "no crash log could be written"
     return f"internal error: {type(exc).__name__}: {_described(exc)} ({where}); please report it"

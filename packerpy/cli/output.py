@@ -14,15 +14,11 @@ error, and left a traceback and an empty stdout under --json.
 from __future__ import annotations
 
 import codecs
-import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from typing import IO, TYPE_CHECKING, Any
-
-from rich.console import Console, RenderableType
-from rich.table import Table
 
 from packerpy.cli.commands import command_of
 from packerpy.errors import EXIT_OK
@@ -30,11 +26,35 @@ from packerpy.support import signals
 
 if TYPE_CHECKING:
     import typer
+    from rich.console import Console, RenderableType
+    from rich.table import Table
 
     from packerpy.contract import Data
 
-out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
+# `out` (stdout) and `err` (stderr) are made on first use (module __getattr__): rich.console
+# was about a third of `packerpy --help`'s imports, and --help prints through click, not rich
+# (issue 11 point 10: --help <= 8x a bare interpreter).
+_CONSOLES: dict[str, Console] = {}
+
+
+def console(name: str) -> Console:
+    """The `out` or `err` console, made once per process."""
+    made = _CONSOLES.get(name)
+    if made is None:
+        from rich.console import Console  # noqa: PLC0415 - see _CONSOLES
+
+        made = Console(
+            stderr=name == "err", highlight=False, soft_wrap=True, markup=False, emoji=False
+        )
+        made = _CONSOLES.setdefault(name, made)
+    return made
+
+
+def __getattr__(name: str) -> Console:
+    if name in ("out", "err"):
+        return console(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # Error handlers under which an unencodable character raises; both become "replace".
 _RAISING = ("strict", "surrogateescape")
@@ -58,7 +78,11 @@ def _utf(stream: IO[str]) -> bool:
 
 def print_json(value: object) -> None:
     """Indented JSON on stdout, ASCII-escaped when stdout's encoding is not a UTF one."""
-    out.print_json(json.dumps(value), highlight=False, ensure_ascii=not _utf(out.file))
+    import json  # noqa: PLC0415 - only results print JSON; --help's start-up skips it
+
+    console("out").print_json(
+        json.dumps(value), highlight=False, ensure_ascii=not _utf(console("out").file)
+    )
 
 
 def envelope(
@@ -88,6 +112,8 @@ def table(*columns: str, rows: Sequence[Sequence[str]]) -> Table:
     Cells fold rather than truncate: an AMI id or a path in a cell is what the user acts on.
     (Before, f-string padding like `{version:<20}` misaligned regions and broke on long values.)
     """
+    from rich.table import Table  # noqa: PLC0415 - see _CONSOLES
+
     shown = Table(box=None, pad_edge=False, header_style="bold")
     for column in columns:
         shown.add_column(column, overflow="fold")
@@ -114,9 +140,9 @@ def emit(
         envelope(command_of(ctx), ok=True, data=data, messages=messages, code=code)
         return
     for message in messages:
-        err.print(message)
+        console("err").print(message)
     for line in lines:
-        out.print(line)
+        console("out").print(line)
 
 
 def last_resort(text: str) -> None:
@@ -143,7 +169,7 @@ def fail(command: str, as_json: bool, message: str, detail: Sequence[str], code:
     lines = [f"packerpy: error: {message}", *(f"  {line}" for line in detail)]
     try:
         for line in lines:
-            err.print(line)
+            console("err").print(line)
     except Exception:  # noqa: BLE001 - see the docstring
         last_resort("\n".join(lines))
     if as_json:
