@@ -12,8 +12,9 @@ import publish
 import render
 import skipped_build
 import startup
+import validate_many
 
-for module in (startup, render, build_overhead, skipped_build, publish):
+for module in (startup, render, validate_many, build_overhead, skipped_build, publish):
     print(f"\n== {module.__name__}: {(module.__doc__ or '').strip().splitlines()[0]}")
     for key, value in module.main():
         print(f"  {key:44} {value}")

@@ -50,7 +50,7 @@ def build(
                 loaded,
                 image,
                 settings,
-                pipeline.BuildOptions(on_phase=view.phase),
+                on_phase=view.phase,
                 on_event=view.event,
                 timeout=timeout,
                 force_bake=force_bake,
