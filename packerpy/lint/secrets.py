@@ -21,10 +21,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from detect_secrets.core import scan as ds_scan
-from detect_secrets.settings import default_settings
-from detect_secrets.transformers import get_transformed_file
-
 from packerpy.config import Project
 from packerpy.errors import ConfigError
 from packerpy.lint.model import Finding, finding, relative
@@ -108,6 +104,11 @@ def _binary(path: Path) -> bool:
 
 def detect(path: Path) -> set[Detection]:
     """Every possible secret detect-secrets' default plugins and filters find in `path`."""
+    # detect-secrets costs ~0.3 s to import (more on a busy machine): only a lint that is not
+    # answered from lint/cache.py pays it.
+    from detect_secrets.core import scan as ds_scan  # noqa: PLC0415 - see above
+    from detect_secrets.settings import default_settings  # noqa: PLC0415 - see above
+
     found: set[Detection] = set()
     with default_settings():
         # What `detect-secrets scan` reports (so a baseline it wrote matches these hashes).
@@ -132,6 +133,8 @@ def detect(path: Path) -> set[Detection]:
 
 def _transformed(path: Path) -> bool:
     """Whether detect-secrets' first pass reads `path` through a parser, not line by line."""
+    from detect_secrets.transformers import get_transformed_file  # noqa: PLC0415 - see detect
+
     with path.open(encoding="utf-8") as handle:
         return bool(get_transformed_file(cast("NamedIO", handle)))
 
