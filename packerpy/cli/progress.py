@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 
 # packer lines kept under each build in the live view.
 TAIL_LINES = 6
+# Plain lines start flowing with these phases; the earlier ones (lint, lookup, render, claim:
+# a few seconds) are held and printed then, with their own timestamps. A build that fails
+# before them, like every config or AWS mistake, still says so in exactly one line.
+FLOWING_PHASES = frozenset({"init", "bake", "steps"})
 
 
 class Mode(enum.Enum):
@@ -76,15 +80,25 @@ class BuildView:
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
         self.ended: float | None = None
         self.lock = threading.Lock()
+        self.held: list[str] | None = []  # plain lines before the first flowing phase
 
     def _line(self, text: str) -> None:
-        if self.say is not None:
-            self.say(f"{self.stamp()} {self.image} {text}")
+        if self.say is None:
+            return
+        line = f"{self.stamp()} {self.image} {text}"
+        if self.held is not None:
+            self.held.append(line)
+            return
+        self.say(line)
 
     def phase(self, name: str) -> None:
         with self.lock:
             self.phase_name, self.stage = name, None
         self._line(f"phase: {name}")
+        if name in FLOWING_PHASES and self.held is not None and self.say is not None:
+            held, self.held = self.held, None
+            for line in held:
+                self.say(line)
 
     def event(self, event: Event) -> None:
         if not isinstance(event, UiEvent | RawLine):

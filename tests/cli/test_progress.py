@@ -85,6 +85,20 @@ def test_lines_mode_prints_one_timestamped_line_per_event() -> None:
     ]
 
 
+def test_lines_before_the_bake_are_held_so_an_early_failure_stays_one_line() -> None:
+    out = console(terminal=False)
+    view = progress.Board(out, progress.Mode.LINES).view("web")
+    view.phase("lint")
+    view.phase("lookup")
+    assert out.file.getvalue() == ""  # type: ignore[attr-defined]
+    view.phase("steps")  # a reused AMI: no bake, the steps still run
+    assert [line.split(" ", 1)[1] for line in out.file.getvalue().splitlines()] == [  # type: ignore[attr-defined]
+        "web phase: lint",
+        "web phase: lookup",
+        "web phase: steps",
+    ]
+
+
 def test_quiet_mode_shows_warnings_only() -> None:
     out = console(terminal=False)
     view = progress.Board(out, progress.Mode.QUIET).view("web")
