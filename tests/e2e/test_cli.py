@@ -103,6 +103,7 @@ def test_init_validate_build_creates_a_tagged_ami(aws: str, project: Path) -> No
     assert sorted(p.name for p in run_dir.iterdir()) == [
         "manifest.json",
         "packer.log",
+        "packer.txt",  # packer's output as a person reads it (issue 11 point 2)
         "result.json",
         "web.pkr.hcl",
         "web.pkrvars.hcl",
