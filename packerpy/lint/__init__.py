@@ -35,7 +35,11 @@ def lint(project: Project, packer: PackerInfo | None) -> LintResult:
 
 
 def _lint(project: Project, packer: PackerInfo | None) -> LintResult:
-    found_secrets, scanned = secrets.scan(project)
+    detections = cache.Detections(project)
+    found_secrets, scanned = secrets.scan(
+        project, lambda path: detections.detect(path, secrets.detect)
+    )
+    detections.save()
     found_policy, checked = policy.check(project, packer)
     findings = sorted(
         (*found_secrets, *found_policy),

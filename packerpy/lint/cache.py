@@ -14,7 +14,7 @@ import contextlib
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -93,3 +93,43 @@ def store(project: Project, found: str | None, result: LintResult) -> None:
 
 def _directory(project: Project) -> Path:
     return project.state_dir() / "cache" / CACHE_DIRNAME
+
+
+class Detections:
+    """detect-secrets' findings per file content, for a lint whose whole result missed.
+
+    After `version bump` only packerpy.toml changed: the other files' detections are reused
+    (keyed by detect-secrets' installation and the file's path and bytes) and detect-secrets
+    scans one file instead of every one.
+    """
+
+    def __init__(self, project: Project) -> None:
+        self.path = _directory(project) / "detections.json"
+        spec = find_spec("detect_secrets")
+        self.salt = _stat(spec.origin if spec else None).encode()
+        try:
+            self.known: dict[str, list[list[int | str]]] = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            self.known = {}
+        self.used: dict[str, list[list[int | str]]] = {}
+
+    def detect(
+        self, path: Path, scan: Callable[[Path], set[secrets.Detection]]
+    ) -> set[secrets.Detection]:
+        try:
+            digest = hashlib.sha256(self.salt + str(path).encode() + b"\0" + path.read_bytes())
+        except OSError:
+            return scan(path)  # unreadable: detect-secrets reports what it can
+        name = digest.hexdigest()
+        if name not in self.known:
+            self.known[name] = [list(item) for item in sorted(scan(path))]
+        self.used[name] = self.known[name]
+        return {(int(line), str(kind), str(hashed)) for line, kind, hashed in self.used[name]}
+
+    def save(self) -> None:
+        """Keep this run's files only, so the cache never grows past the project's size."""
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_name(f".{self.path.name}.tmp")
+            temporary.write_text(json.dumps(self.used), encoding="utf-8")
+            temporary.replace(self.path)

@@ -17,7 +17,7 @@ import json
 import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -183,8 +183,13 @@ def _without_path_fields(detections: set[Detection], path: Path) -> set[Detectio
     }
 
 
-def scan(project: Project) -> tuple[list[Finding], list[str]]:
-    """PPS001 findings (one per line, naming each type found there) and the files scanned."""
+def scan(
+    project: Project, detections_of: Callable[[Path], set[Detection]] | None = None
+) -> tuple[list[Finding], list[str]]:
+    """PPS001 findings (one per line, naming each type found there) and the files scanned.
+
+    `detections_of` replaces `detect` (lint/cache.py reuses unchanged files' detections)."""
+    detections_of = detections_of or detect
     allowed = load_baseline(project)
     findings: list[Finding] = []
     scanned: list[str] = []
@@ -192,7 +197,7 @@ def scan(project: Project) -> tuple[list[Finding], list[str]]:
         label = relative(project, path)
         scanned.append(label)
         reviewed = allowed.get(label, frozenset())
-        detections = detect(path)
+        detections = detections_of(path)
         if path == project.path:
             detections = _without_path_fields(detections, path)
         # A line holding a reviewed secret is allowed whole: the config parser and the raw pass

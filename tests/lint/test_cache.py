@@ -24,9 +24,9 @@ def test_unchanged_project_is_not_scanned_again(
     scans: list[str] = []
     real_scan = secrets.scan
 
-    def counting(of: config.Project) -> object:
+    def counting(of: config.Project, *rest: object) -> object:
         scans.append("scan")
-        return real_scan(of)
+        return real_scan(of, *rest)  # type: ignore[arg-type]
 
     monkeypatch.setattr(secrets, "scan", counting)
     assert lint.lint(project, INFO) == first
@@ -40,3 +40,25 @@ def test_unchanged_project_is_not_scanned_again(
     # Another packer version is another key too (PPL002 depends on it).
     lint.lint(config.load(path), PackerInfo(binary="/usr/bin/packer", version=(1, 9, 4)))
     assert scans == ["scan", "scan"]
+
+
+def test_a_version_bump_rescans_only_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After `version bump` the whole result misses; only packerpy.toml goes to detect-secrets."""
+    scaffold.init("web", tmp_path)
+    (tmp_path / "provisioners" / "setup.sh").write_text("#!/bin/sh\necho hi\n")
+    path = tmp_path / "packerpy.toml"
+    first = lint.lint(config.load(path), INFO)
+    detected: list[str] = []
+    real_detect = secrets.detect
+
+    def counting(file: Path) -> set[secrets.Detection]:
+        detected.append(file.name)
+        return real_detect(file)
+
+    monkeypatch.setattr(secrets, "detect", counting)
+    path.write_text(path.read_text().replace('version = "0.1.0"', 'version = "0.1.1"'))
+    again = lint.lint(config.load(path), INFO)
+    assert detected == ["packerpy.toml"]
+    assert again == first
