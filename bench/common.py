@@ -62,3 +62,27 @@ def timed(fn: Callable[[], object], runs: int) -> float:
         fn()
         samples.append(time.perf_counter() - start)
     return statistics.median(samples)
+
+
+def paired(
+    first: Callable[[], object], second: Callable[[], object], runs: int
+) -> tuple[float, float, float, float]:
+    """Run `first` and `second` alternately, `runs` times each, so both see the same machine load.
+
+    Returns the medians of first's and second's wall time, of the per-pair differences
+    (second - first) and of the per-pair ratios (second / first). On a shared 2-core machine
+    unpaired medians drift by more than the effect measured; a pair runs within a second.
+    """
+    a, b = [], []
+    for index in range(runs):
+        order = (first, second) if index % 2 == 0 else (second, first)  # no order bias either
+        for fn in order:
+            start = time.perf_counter()
+            fn()
+            (a if fn is first else b).append(time.perf_counter() - start)
+    return (
+        statistics.median(a),
+        statistics.median(b),
+        statistics.median(y - x for x, y in zip(a, b, strict=True)),
+        statistics.median(y / x for x, y in zip(a, b, strict=True)),
+    )

@@ -15,8 +15,19 @@ import render
 import scan
 import skipped_build
 import startup
+import validate_many
 
-for module in (startup, render, build_overhead, skipped_build, publish, cleanup, scan, compliance):
+for module in (
+    startup,
+    render,
+    validate_many,
+    build_overhead,
+    skipped_build,
+    publish,
+    cleanup,
+    scan,
+    compliance,
+):
     print(f"\n== {module.__name__}: {(module.__doc__ or '').strip().splitlines()[0]}")
     for key, value in module.main():
         print(f"  {key:44} {value}")

@@ -8,7 +8,10 @@ work=$(mktemp -d -t packerpy-demo.XXXXXX)
 bold=$(printf '\033[1m') plain=$(printf '\033[0m')
 step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 show() { printf '$ %s\n' "$*" >&2; "$@"; }
-cleanup() { (cd "$work" && packerpy sandbox stop >/dev/null 2>&1) || true; }
+# The sandbox is one per user (~/.local/state/packerpy); the demo keeps its own in $work so it
+# neither reuses nor stops a sandbox you already run.
+export PACKERPY_SANDBOX_DIR="$work/sandbox"
+cleanup() { packerpy sandbox stop >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 cd "$work"
 
@@ -18,8 +21,10 @@ cat exports.sh
 # shellcheck disable=SC1091
 . ./exports.sh
 
-step "2. Scaffold a project (packerpy init)"
+step "2. Scaffold a project (packerpy init); the sandbox is found from any directory"
 mkdir web && cd web
+show packerpy sandbox status
+eval "$(packerpy sandbox status 2>/dev/null)"
 show packerpy init web
 sed -n '/^\[images.web\]/,$p' packerpy.toml
 

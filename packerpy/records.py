@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -85,9 +85,15 @@ class RunRecord:
     """
 
     def __init__(
-        self, runs_dir: Path, image: str, started: datetime, fields: Mapping[str, Any]
+        self,
+        runs_dir: Path,
+        image: str,
+        started: datetime,
+        fields: Mapping[str, Any],
+        on_phase: Callable[[str], None] | None = None,  # told when each phase starts (progress)
     ) -> None:
         self.dir = create(runs_dir, image, started)
+        self._on_phase = on_phase
         self._fields: dict[str, Any] = {"started_at": started.isoformat(), **fields}
         self._data: dict[str, Any] = {}
         self._phases: list[tuple[str, float]] = []
@@ -130,6 +136,8 @@ class RunRecord:
     def phase(self, name: str) -> Iterator[None]:
         """Time a phase; it counts as finished only when its block ends without an exception."""
         self._running = name
+        if self._on_phase is not None:
+            self._on_phase(name)
         start = time.perf_counter()
         yield
         self._phases.append((name, round(time.perf_counter() - start, 4)))

@@ -62,6 +62,9 @@ def aws_guard(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
         monkeypatch.setenv(proxy, "http://127.0.0.1:9")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    # The sandbox's state is per user (~/.local/state/packerpy): no test may touch the real one.
+    sandbox_dir = tmp_path_factory.getbasetemp() / "user-sandbox"
+    monkeypatch.setenv("PACKERPY_SANDBOX_DIR", str(sandbox_dir))
 
     from botocore.httpsession import URLLib3Session
 

@@ -26,6 +26,7 @@ class BuildOptions:
 
     on_event: Callable[[Event], None] = _ignore  # packer's progress
     progress: Callable[[str], None] = _ignore  # the steps' progress lines
+    on_phase: Callable[[str], None] = _ignore  # progress hook: a phase (lint, bake...) starts
     timeout: float | None = None  # cancel packer after this many seconds
     force_bake: bool = False  # bake even when an AMI with identical inputs exists
     skip_lint: bool = False  # bake despite lint errors (the run record says so)
@@ -41,6 +42,7 @@ class BuildOverrides(TypedDict, total=False):
 
     on_event: Callable[[Event], None]
     progress: Callable[[str], None]
+    on_phase: Callable[[str], None]
     timeout: float | None
     force_bake: bool
     skip_lint: bool

@@ -97,7 +97,9 @@ def build(
     check = orphans.start_check(project, aws, region)
     target = plan.Target(project, name, settings, aws, packer.detect(), opts.now())
     execute.check_flags(target.info, opts.flags)
-    record = records.RunRecord(project.runs_dir(), name, target.started, _header(target))
+    record = records.RunRecord(
+        project.runs_dir(), name, target.started, _header(target), opts.on_phase
+    )
     with record, failure.annotated(target, record):
         chosen = _plan(target, preflight, record, opts)
         orphans.warn(check, record, opts.progress)

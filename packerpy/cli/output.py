@@ -14,14 +14,11 @@ error, and left a traceback and an empty stdout under --json.
 from __future__ import annotations
 
 import codecs
-import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from typing import IO, TYPE_CHECKING, Any
-
-from rich.console import Console
 
 from packerpy.cli.commands import command_of
 from packerpy.errors import EXIT_OK
@@ -29,11 +26,35 @@ from packerpy.support import signals
 
 if TYPE_CHECKING:
     import typer
+    from rich.console import Console, RenderableType
+    from rich.table import Table
 
     from packerpy.contract import Data
 
-out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
+# `out` (stdout) and `err` (stderr) are made on first use (module __getattr__): rich.console
+# was about a third of `packerpy --help`'s imports, and --help prints through click, not rich
+# (issue 11 point 10: --help <= 8x a bare interpreter).
+_CONSOLES: dict[str, Console] = {}
+
+
+def console(name: str) -> Console:
+    """The `out` or `err` console, made once per process."""
+    made = _CONSOLES.get(name)
+    if made is None:
+        from rich.console import Console  # noqa: PLC0415 - see _CONSOLES
+
+        made = Console(
+            stderr=name == "err", highlight=False, soft_wrap=True, markup=False, emoji=False
+        )
+        made = _CONSOLES.setdefault(name, made)
+    return made
+
+
+def __getattr__(name: str) -> Console:
+    if name in ("out", "err"):
+        return console(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # Error handlers under which an unencodable character raises; both become "replace".
 _RAISING = ("strict", "surrogateescape")
@@ -57,7 +78,11 @@ def _utf(stream: IO[str]) -> bool:
 
 def print_json(value: object) -> None:
     """Indented JSON on stdout, ASCII-escaped when stdout's encoding is not a UTF one."""
-    out.print_json(json.dumps(value), highlight=False, ensure_ascii=not _utf(out.file))
+    import json  # noqa: PLC0415 - only results print JSON; --help's start-up skips it
+
+    console("out").print_json(
+        json.dumps(value), highlight=False, ensure_ascii=not _utf(console("out").file)
+    )
 
 
 def envelope(
@@ -80,11 +105,28 @@ def envelope(
     print_json(shown)
 
 
+def table(*columns: str, rows: Sequence[Sequence[str]]) -> Table:
+    """Aligned columns under a header row, no borders (as `ps` or `kubectl get`): readable on a
+    terminal and with grep/awk in a pipe.
+
+    Cells fold rather than truncate: an AMI id or a path in a cell is what the user acts on.
+    (Before, f-string padding like `{version:<20}` misaligned regions and broke on long values.)
+    """
+    from rich.table import Table  # noqa: PLC0415 - see _CONSOLES
+
+    shown = Table(box=None, pad_edge=False, header_style="bold")
+    for column in columns:
+        shown.add_column(column, overflow="fold")
+    for row in rows:
+        shown.add_row(*row)
+    return shown
+
+
 def emit(
     ctx: typer.Context,
     as_json: bool,
     data: Data | Mapping[str, Any],
-    lines: Sequence[str],
+    lines: Sequence[RenderableType],
     *,
     messages: Sequence[str] = (),
     code: int = EXIT_OK,
@@ -98,9 +140,9 @@ def emit(
         envelope(command_of(ctx), ok=True, data=data, messages=messages, code=code)
         return
     for message in messages:
-        err.print(message)
+        console("err").print(message)
     for line in lines:
-        out.print(line)
+        console("out").print(line)
 
 
 def last_resort(text: str) -> None:
@@ -134,7 +176,7 @@ def fail(
     lines = [f"packerpy: error: {message}", *(f"  {line}" for line in detail)]
     try:
         for line in lines:
-            err.print(line)
+            console("err").print(line)
     except Exception:  # noqa: BLE001 - see the docstring
         last_resort("\n".join(lines))
     if as_json:

@@ -12,6 +12,7 @@ import re
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+import durationpy
 from pydantic import AfterValidator, PlainValidator, StrictStr, StringConstraints, WithJsonSchema
 
 from packerpy import naming
@@ -78,20 +79,37 @@ DeprecateAfter = Annotated[
     AfterValidator(_deprecate_after),
 ]
 
-# packer's ssh_timeout is a Go duration; past a day a build that cannot connect is just stuck.
+# packer's ssh_timeout is a Go duration (time.ParseDuration: `5m30s`, `1h`, `90s`, `1.5h`,
+# `500ms`); past a day a build that cannot connect is just stuck. durationpy parses that syntax,
+# but also accepts units Go does not (d, w, mm, y), so the pattern keeps Go's units only: the
+# value goes to packer verbatim and packer would reject `1d`.
 SSH_TIMEOUT_MAX_SECONDS = 24 * 3600
-_SECONDS = {"s": 1, "m": 60, "h": 3600}
+_GO_DURATION = re.compile(r"(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h)){1,8}")
+
+
+def go_duration_seconds(value: str) -> float:
+    """A Go duration as packer reads it ('5m30s' -> 330.0); ValueError for anything else."""
+    if len(value) > 40 or not _GO_DURATION.fullmatch(value):
+        raise ValueError(
+            "is not a duration like 5m30s, 90s or 1h (Go's syntax, as packer reads it)"
+        )
+    try:
+        return float(durationpy.from_str(value).total_seconds())
+    except (durationpy.DurationError, OverflowError) as exc:
+        raise ValueError(f"is not a duration packer can read ({exc})") from None
 
 
 def _ssh_timeout(value: str) -> str:
-    if int(value[:-1]) * _SECONDS[value[-1]] > SSH_TIMEOUT_MAX_SECONDS:
+    seconds = go_duration_seconds(value)
+    if seconds <= 0:
+        raise ValueError("must be more than 0s")
+    if seconds > SSH_TIMEOUT_MAX_SECONDS:
         raise ValueError("is more than 24h")
     return value
 
 
 SshTimeout = Annotated[
     StrictStr,
-    _pattern(r"[1-9][0-9]{0,5}[smh]", "a duration like 5m, 90s or 1h"),
     AfterValidator(_ssh_timeout),
 ]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from packerpy.errors import PackerMissingError
-from packerpy.lint import policy, secrets
+from packerpy.lint import cache, policy, secrets
 from packerpy.lint.model import RULES, Finding, LintResult, Rule
 from packerpy.packer import binary
 
@@ -21,8 +21,25 @@ __all__ = ["RULES", "Finding", "LintResult", "Rule", "lint", "run"]
 
 
 def lint(project: Project, packer: PackerInfo | None) -> LintResult:
-    """Secret and policy findings, sorted by file, line and rule; `packer` None skips PPL002."""
-    found_secrets, scanned = secrets.scan(project)
+    """Secret and policy findings, sorted by file, line and rule; `packer` None skips PPL002.
+
+    Answered from lint/cache.py when nothing lint reads has changed since the last run.
+    """
+    found = cache.key(project, packer)
+    known = cache.load(project, found)
+    if known is not None:
+        return known
+    result = _lint(project, packer)
+    cache.store(project, found, result)
+    return result
+
+
+def _lint(project: Project, packer: PackerInfo | None) -> LintResult:
+    detections = cache.Detections(project)
+    found_secrets, scanned = secrets.scan(
+        project, lambda path: detections.detect(path, secrets.detect)
+    )
+    detections.save()
     found_policy, checked = policy.check(project, packer)
     findings = sorted(
         (*found_secrets, *found_policy),

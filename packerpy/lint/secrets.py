@@ -17,13 +17,9 @@ import json
 import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
-
-from detect_secrets.core import scan as ds_scan
-from detect_secrets.settings import default_settings
-from detect_secrets.transformers import get_transformed_file
 
 from packerpy.config import Project
 from packerpy.errors import ConfigError
@@ -108,6 +104,11 @@ def _binary(path: Path) -> bool:
 
 def detect(path: Path) -> set[Detection]:
     """Every possible secret detect-secrets' default plugins and filters find in `path`."""
+    # detect-secrets costs ~0.3 s to import (more on a busy machine): only a lint that is not
+    # answered from lint/cache.py pays it.
+    from detect_secrets.core import scan as ds_scan  # noqa: PLC0415 - see above
+    from detect_secrets.settings import default_settings  # noqa: PLC0415 - see above
+
     found: set[Detection] = set()
     with default_settings():
         # What `detect-secrets scan` reports (so a baseline it wrote matches these hashes).
@@ -132,6 +133,8 @@ def detect(path: Path) -> set[Detection]:
 
 def _transformed(path: Path) -> bool:
     """Whether detect-secrets' first pass reads `path` through a parser, not line by line."""
+    from detect_secrets.transformers import get_transformed_file  # noqa: PLC0415 - see detect
+
     with path.open(encoding="utf-8") as handle:
         return bool(get_transformed_file(cast("NamedIO", handle)))
 
@@ -180,8 +183,13 @@ def _without_path_fields(detections: set[Detection], path: Path) -> set[Detectio
     }
 
 
-def scan(project: Project) -> tuple[list[Finding], list[str]]:
-    """PPS001 findings (one per line, naming each type found there) and the files scanned."""
+def scan(
+    project: Project, detections_of: Callable[[Path], set[Detection]] | None = None
+) -> tuple[list[Finding], list[str]]:
+    """PPS001 findings (one per line, naming each type found there) and the files scanned.
+
+    `detections_of` replaces `detect` (lint/cache.py reuses unchanged files' detections)."""
+    detections_of = detections_of or detect
     allowed = load_baseline(project)
     findings: list[Finding] = []
     scanned: list[str] = []
@@ -189,7 +197,7 @@ def scan(project: Project) -> tuple[list[Finding], list[str]]:
         label = relative(project, path)
         scanned.append(label)
         reviewed = allowed.get(label, frozenset())
-        detections = detect(path)
+        detections = detections_of(path)
         if path == project.path:
             detections = _without_path_fields(detections, path)
         # A line holding a reviewed secret is allowed whole: the config parser and the raw pass

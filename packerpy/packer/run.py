@@ -8,7 +8,6 @@ packer only as PKR_VAR_* environment and are redacted from everything it prints.
 from __future__ import annotations
 
 import os
-import re
 import signal
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -30,61 +29,29 @@ from packerpy.packer.binary import (
     init_command,
     validate_command,
 )
-from packerpy.packer.events import ErrorEvent, Event, RawLine, UiEvent, error_text, parse_line
+from packerpy.packer.diagnostics import (
+    ERROR_TAIL_LINES,
+    HUMAN_LOG_NAME,
+    BuildLines,
+    first_error,
+    one_line,
+    readable,
+)
+from packerpy.packer.events import Event
 from packerpy.packer.redact import Redactor
 from packerpy.support import proc
-
-# Lines of packer's output shown under a failure; the full log is named in the message.
-ERROR_TAIL_LINES = 6
-# packer's first `==> BUILD: ...` line: a build step is running, so the template was accepted.
-# In machine-readable mode every `ui` line has an empty target and carries the build's name in
-# this prefix (packer/ui.go TargetedUI; measured with packer 1.6.6: 66 of 66 ui lines); only
-# `artifact*` and `error` lines name a target.
-_BUILD_SPEAKS = re.compile(r"==> [\w.-]+: ")
 
 
 def _check(done: proc.Completed, what: str, template: Path) -> None:
     if done.returncode == 0:
         return
-    first = _first_error(done.output) or f"exit {done.returncode}"
+    first = first_error(done.output) or f"exit {done.returncode}"
     raise PackerTemplateError(
         f"{template.name}: packer {what} failed: {first}",
         command=done.command,
         returncode=done.returncode,
         tail=done.tail(),
     )
-
-
-def _first_error(output: str) -> str | None:
-    """packer's first diagnostic as one line: `summary (line N): detail`.
-
-    packer prints `Error: summary`, an indented `on FILE line N:` with a source excerpt, then
-    an unindented detail sentence; or `Error: N error(s) occurred:` followed by `* ...` bullets.
-    """
-    lines = output.splitlines()
-    for index, raw in enumerate(lines):
-        if not raw.startswith("Error:"):
-            continue
-        summary = raw.removeprefix("Error:").strip()
-        following = lines[index + 1 :]
-        if summary.endswith("error(s) occurred:"):
-            bullets = [line.strip() for line in following if line.strip().startswith("* ")]
-            return bullets[0].removeprefix("* ") if bullets else summary
-        location = detail = None
-        for line in following:
-            text = line.strip()
-            if line.startswith("Error:"):
-                break
-            if not text:
-                continue
-            if location is None and (found := re.match(r"on .+ line (\d+)", text)):
-                location = f"line {found.group(1)}"
-            elif not line.startswith((" ", "\t")):
-                detail = text
-                break
-        where = f" ({location})" if location else ""
-        return f"{summary}{where}: {detail}" if detail else f"{summary}{where}"
-    return None
 
 
 def secret_environment(secrets: Mapping[str, str]) -> dict[str, str]:
@@ -137,35 +104,6 @@ def validate(
     _check(done, "validate", template)
 
 
-class _BuildLines:
-    """What packer's output said as it streamed: errors, and whether a build had started."""
-
-    def __init__(self, on_event: Callable[[Event], None]) -> None:
-        self.on_event = on_event
-        self.errors: list[str] = []
-        self.build_errors: list[str] = []  # `error` lines: one clean message per failed build
-        self.started = False  # a build step ran: packer had accepted the template
-
-    def __call__(self, line: str) -> None:
-        event = parse_line(line)
-        if (text := error_text(event)) is not None:
-            if isinstance(event, ErrorEvent):
-                self.build_errors.append(one_line(text))
-            else:
-                self.errors.append(_first_error(text) or one_line(text))
-        if not self.started:
-            self.started = _has_started(event)
-        self.on_event(event)
-
-
-def _has_started(event: Event) -> bool:
-    """A build step speaking (`==> web.amazon-ebs.web: ...`), or a line about a build's result
-    (`artifact`, `error`: only those carry a target)."""
-    if isinstance(event, UiEvent):
-        return _BUILD_SPEAKS.match(event.text) is not None
-    return not isinstance(event, RawLine) and bool(event.target)
-
-
 def build(  # noqa: PLR0913 - keyword-only, each an independent input of one packer run
     info: PackerInfo,
     template: Path,
@@ -188,14 +126,15 @@ def build(  # noqa: PLR0913 - keyword-only, each an independent input of one pac
     has exited: if packerpy is killed, packer finishes or cleans up by itself and the raw log
     keeps what it said. `on_start` receives packer's pid; `endpoint` confines packer to it."""
     command = build_command(info, template, var_file, flags=flags)
-    lines = _BuildLines(on_event)
     raw = raw_log_path(log_path)
     try:
         grace = proc.cleanup_grace(os.environ)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     redactor = Redactor((secrets or {}).values())
-    with log_path.open("w", encoding="utf-8") as log:
+    human = human_log_path(log_path)
+    with log_path.open("w", encoding="utf-8") as log, human.open("w", encoding="utf-8") as text:
+        lines = BuildLines(on_event, text)
         try:
             done = proc.stream(
                 command,
@@ -227,6 +166,11 @@ def build(  # noqa: PLR0913 - keyword-only, each an independent input of one pac
         raise redactor.error(exc) from None
 
 
+def human_log_path(log_path: Path) -> Path:
+    """Where packer's output is kept as a person reads it: `packer.txt` beside `packer.log`."""
+    return log_path.with_name(HUMAN_LOG_NAME)
+
+
 def raw_log_path(log_path: Path) -> Path:
     """Where packer writes its own output: `packer.raw.log` beside `packer.log`."""
     return log_path.with_name(f"{log_path.stem}.raw{log_path.suffix}")
@@ -234,15 +178,24 @@ def raw_log_path(log_path: Path) -> Path:
 
 def _raise_for(
     done: proc.Streamed,
-    lines: _BuildLines,
+    lines: BuildLines,
     *,
     command: list[str],
     template: Path,
     log_path: Path,
     timeout: float | None,
 ) -> None:
-    """The typed error for a build that did not succeed; nothing when it did."""
-    tail = tuple(text for line in done.tail if (text := _readable(line)))[-ERROR_TAIL_LINES:]
+    """The typed error for a build that did not succeed; nothing when it did.
+
+    Its detail is what the build itself said went wrong (the script's stderr, the failing
+    step), else the last lines of packer's output, then where the readable log is.
+    """
+    shown = tuple(text for line in done.tail if (text := readable(line)))
+    said = tuple(lines.said) if done.returncode != 0 and lines.started else ()
+    tail = (
+        *(said or shown[-ERROR_TAIL_LINES:]),
+        f"packer's output: {human_log_path(log_path)}",
+    )
 
     def error(kind: type[PackerError], message: str) -> PackerError:
         return kind(message, command=command, returncode=done.returncode, tail=tail)
@@ -272,16 +225,14 @@ def _raise_for(
         )
 
 
-def one_line(text: str, limit: int = 300) -> str:
-    """A multi-line packer message as one line, without the `==> build.name:` prefixes."""
-    parts = [re.sub(r"^(==>|-->)\s*[\w.-]+:\s?", "", line.strip()) for line in text.splitlines()]
-    flat = " ".join(" ".join(parts).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def _readable(line: str) -> str | None:
-    """A machine-readable line as a person would read it (for error tails); None to drop it."""
-    event = parse_line(line)
-    if isinstance(event, UiEvent | ErrorEvent | RawLine):
-        return one_line(event.text) or None
-    return None
+__all__ = [
+    "ERROR_TAIL_LINES",
+    "build",
+    "fmt_diff",
+    "human_log_path",
+    "init",
+    "one_line",
+    "raw_log_path",
+    "secret_environment",
+    "validate",
+]

@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -48,9 +49,25 @@ class Sandbox:
         return [f"export {key}={value}" for key, value in env.items()]
 
 
-def default_state_dir() -> Path:
-    """Where the sandbox's state file and log live: the current directory's .packerpy/."""
-    return Path.cwd() / ".packerpy"
+# Overrides where the sandbox's state lives (tests; several sandboxes side by side).
+STATE_DIR_ENV = "PACKERPY_SANDBOX_DIR"
+
+
+def default_state_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where the sandbox's state file and log live: one per user, not per directory.
+
+    `$PACKERPY_SANDBOX_DIR`, else `$XDG_STATE_HOME/packerpy`, else `~/.local/state/packerpy`
+    (the XDG base directory spec's default), so `packerpy sandbox status` from any project
+    finds the sandbox another directory started (review finding 7: the state file used to be
+    `./.packerpy/sandbox.json`, and a second directory said "not running" while it ran).
+    """
+    env = os.environ if environ is None else environ
+    if override := env.get(STATE_DIR_ENV):
+        return Path(override).expanduser()
+    xdg = env.get("XDG_STATE_HOME")
+    # The spec says a relative XDG_STATE_HOME is invalid and must be ignored.
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "state"
+    return base / "packerpy"
 
 
 def free_port() -> int:

@@ -184,3 +184,43 @@ def test_a_bug_with_an_unprintable_or_huge_message_is_still_one_line(
         err = capsys.readouterr().err
         assert len(err.splitlines()) == 1
         assert len(err) < 1000
+
+
+def _complete(words: str, index: int) -> list[str]:
+    env = {
+        **os.environ,
+        "_PACKERPY_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(index),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "packerpy"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.split()
+
+
+def test_shell_completion_answers_tab_requests() -> None:
+    """ux review 1.12: `--install-completion` did not exist (add_completion=False)."""
+    assert _complete("packerpy bu", 1) == ["build"]
+    assert sorted(_complete("packerpy sandbox st", 2)) == ["start", "status", "stop"]
+
+
+def test_show_completion_prints_the_shell_script() -> None:
+    # typer's switch for naming the shell instead of detecting it (shellingham may find none
+    # in a CI runner's process tree).
+    env = {**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "packerpy", "--show-completion", "bash"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "_PACKERPY_COMPLETE=complete_bash" in done.stdout
+    assert "complete -o default -F _packerpy_completion packerpy" in done.stdout

@@ -96,6 +96,8 @@ def test_r4_8_read_only_bind_mount(
     done = subprocess.run(
         [sys.executable, "-m", "packerpy", *argv],
         cwd=read_only_project,
+        # The sandbox's state is per user: point it into the read-only mount.
+        env={**os.environ, "PACKERPY_SANDBOX_DIR": str(read_only_project / ".packerpy")},
         capture_output=True,
         text=True,
         timeout=120,

@@ -207,7 +207,7 @@ def fast_lint(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(typer.main, "get_group", functools.cache(typer.main.get_group))
     info = binary.detect()
     monkeypatch.setattr(binary, "detect", lambda: info)
-    monkeypatch.setattr(secrets, "scan", lambda _project: ([], []))
+    monkeypatch.setattr(secrets, "scan", lambda *_args: ([], []))
 
 
 def _named(path: tuple[str, ...]) -> str:

@@ -485,3 +485,30 @@ def test_r1_19_one_line_for_a_bad_list_item(
         config.load(make_project(tmp_path, images={"web": {"base": base}}))
     assert "images.web.base.filter.owners[0]: 'hello world' is not an owner" in info.value.message
     assert info.value.detail == ()  # not also "owners: tuple should have at least 1 item"
+
+
+@pytest.mark.parametrize("value", ["5m30s", "1h", "90s", "1.5h", "1h2m3s", "500ms"])
+def test_ssh_timeout_takes_packers_go_durations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """ux review 12: `5m30s`, valid for packer (Go's time.ParseDuration), was refused."""
+    monkeypatch.chdir(tmp_path)
+    overrides = {"images": {"web": {"communicator": {"ssh_timeout": value}}}}
+    project = config.load(make_project(tmp_path, **overrides))
+    assert project.image("web").communicator.ssh_timeout == value
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1d", "is not a duration like 5m30s"),  # durationpy knows d; Go (packer) does not
+        ("5 minutes", "is not a duration like 5m30s"),
+        ("-5m", "is not a duration like 5m30s"),
+        ("0s", "must be more than 0s"),
+        ("24h1s", "more than 24h"),
+    ],
+)
+def test_ssh_timeout_refuses_what_packer_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str, expected: str
+) -> None:
+    assert expected in web(tmp_path, monkeypatch, communicator={"ssh_timeout": value})

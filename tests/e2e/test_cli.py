@@ -109,6 +109,7 @@ def test_init_validate_build_creates_a_tagged_ami(aws: str, project: Path) -> No
     assert sorted(p.name for p in run_dir.iterdir()) == [
         "manifest.json",
         "packer.log",
+        "packer.txt",  # packer's output as a person reads it (issue 11 point 2)
         "result.json",
         "web.pkr.hcl",
         "web.pkrvars.hcl",
@@ -277,23 +278,38 @@ def test_schema_and_version(tmp_path: Path) -> None:
 
 
 def test_sandbox_commands(tmp_path: Path) -> None:
+    """One sandbox per user: started in one directory, found (and eval-able) from another."""
+    env = {**os.environ, "PACKERPY_SANDBOX_DIR": str(tmp_path / "state")}
+    here, elsewhere = tmp_path / "a", tmp_path / "b"
+    here.mkdir()
+    elsewhere.mkdir()
     try:
-        started = run_cli("sandbox", "start", cwd=tmp_path)
+        started = run_cli("sandbox", "start", cwd=here, env=env)
         assert started.returncode == 0, started.stderr
         exports = dict(
             line.removeprefix("export ").split("=", 1) for line in started.stdout.splitlines()
         )
         assert exports["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
-        again = run_cli("sandbox", "start", "--json", cwd=tmp_path)
+        again = run_cli("sandbox", "start", "--json", cwd=elsewhere, env=env)
         assert envelope(again)["data"]["started"] is False
-        status = run_cli("sandbox", "status", cwd=tmp_path)
+        assert run_cli("sandbox", "start", cwd=elsewhere, env=env).stdout == started.stdout
+        status = run_cli("sandbox", "status", cwd=elsewhere, env=env)
         assert status.returncode == 0
+        # Review finding 7: stdout holds only export lines, so `eval "$(... status)"` works.
+        assert status.stdout == started.stdout
+        evaluated = subprocess.run(
+            ["bash", "-c", 'eval "$1" && echo "$AWS_ENDPOINT_URL"', "-", status.stdout],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert evaluated.stdout.strip() == exports["AWS_ENDPOINT_URL"]
         client = ec2(exports["AWS_ENDPOINT_URL"])
         assert client.describe_regions()["Regions"]
     finally:
-        stopped = run_cli("sandbox", "stop", cwd=tmp_path)
+        stopped = run_cli("sandbox", "stop", cwd=elsewhere, env=env)
     assert stopped.returncode == 0
-    assert run_cli("sandbox", "status", cwd=tmp_path).returncode == 1
+    assert run_cli("sandbox", "status", cwd=here, env=env).returncode == 1
 
 
 def test_unresponsive_endpoint_fails_fast_before_packer(project: Path) -> None:

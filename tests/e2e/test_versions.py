@@ -162,7 +162,9 @@ def test_images_list_orders_by_semver_not_date(aws: str, project: Path) -> None:
         )
     listed = run_cli("images", "list", "web", cwd=project)
     assert listed.returncode == 0, listed.stderr
-    assert [line.split()[0] for line in listed.stdout.splitlines()] == [
+    header, *rows = listed.stdout.splitlines()  # a rich table: a header row, then one per AMI
+    assert header.split() == ["version", "region", "AMI", "duplicates"]
+    assert [line.split()[0] for line in rows] == [
         "1.9.0",
         "1.10.0-rc.2",
         "1.10.0",

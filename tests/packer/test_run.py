@@ -197,15 +197,15 @@ def test_runners_moved_to_run_stay_importable_from_binary() -> None:
 
 
 def test_f14_a_build_has_started_at_its_first_build_step_line() -> None:
-    from packerpy.packer.run import _BuildLines
+    from packerpy.packer.diagnostics import BuildLines
 
-    lines = _BuildLines(lambda _event: None)
+    lines = BuildLines(lambda _event: None)
     lines("1,,ui,error,Error: Unsupported argument")  # a template error: no build has started
     lines("1,,ui,say,\\n==> Wait completed after 1 second")
     assert not lines.started
     lines("1,,ui,say,==> web.amazon-ebs.web: Prevalidating any provided VPC information")
     assert lines.started
-    targeted = _BuildLines(lambda _event: None)
+    targeted = BuildLines(lambda _event: None)
     targeted("1,web.amazon-ebs.web,error,boom")  # a build's own error line
     assert targeted.started
 
@@ -310,3 +310,20 @@ def test_version_constraints_as_packer_reads_them(
 def test_not_a_version_constraint(text: str) -> None:
     with pytest.raises(ValueError, match="is not a version constraint"):
         constraints.parse(text)
+
+
+def test_failure_shows_the_scripts_own_stderr_and_keeps_packer_txt(tmp_path: Path) -> None:
+    """ux review 3.3: the 6-line tail was packer boilerplate; the script's `oops` was missing."""
+    template, var_file = null_template(tmp_path, "echo fine; echo oops-from-script >&2; exit 3")
+    log = tmp_path / "packer.log"
+    with pytest.raises(PackerError) as err:
+        packer.build(packer.detect(), template, var_file, log_path=log)
+    assert err.value.tail[0] == "oops-from-script"
+    assert err.value.tail[-1] == f"packer's output: {tmp_path / 'packer.txt'}"
+    assert not any("Wait completed" in line for line in err.value.tail)
+    # packer.log stays machine-readable; packer.txt is what packer prints to a person.
+    assert all(line.split(",")[0].isdigit() for line in log.read_text().splitlines())
+    human = (tmp_path / "packer.txt").read_text().splitlines()
+    assert "==> null.x: oops-from-script" in human
+    assert "    null.x: fine" in human
+    assert not any("%!(PACKER_COMMA)" in line for line in human)

@@ -71,3 +71,15 @@ def test_start_records_the_create_time_and_stop_ends_the_server(tmp_path: Path) 
     stopped = sandbox.stop(tmp_path)
     assert stopped is not None and stopped.stale is None
     assert liveness.identify(box.pid) is None
+
+
+def test_state_dir_is_per_user_not_per_directory(tmp_path: Path) -> None:
+    """Review finding 7: the state lived in ./.packerpy, so another directory saw no sandbox."""
+    home = Path.home()
+    assert sandbox.default_state_dir({}) == home / ".local" / "state" / "packerpy"
+    assert sandbox.default_state_dir({"XDG_STATE_HOME": str(tmp_path)}) == tmp_path / "packerpy"
+    # The XDG spec: a relative path in XDG_STATE_HOME is invalid and ignored.
+    relative = sandbox.default_state_dir({"XDG_STATE_HOME": "rel"})
+    assert relative == home / ".local" / "state" / "packerpy"
+    chosen = {"PACKERPY_SANDBOX_DIR": str(tmp_path / "box"), "XDG_STATE_HOME": str(tmp_path)}
+    assert sandbox.default_state_dir(chosen) == tmp_path / "box"

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from packerpy.aws.settings import AwsSettings
 from packerpy.bake import inputs, many, pipeline
 from packerpy.bake.options import BuildOptions
 from packerpy.bake.plan import Choice
-from packerpy.cli import output
+from packerpy.cli import output, progress
 from packerpy.cli.commands import command_of, module_app
 from packerpy.cli.commands.bake_options import (
     AllOption,
@@ -33,59 +30,12 @@ from packerpy.cli.commands.bake_options import (
     VarOption,
     summary_lines,
 )
-from packerpy.cli.invocation import JsonOption, aws_settings, project
+from packerpy.cli.invocation import JsonOption, aws_settings, cli_context, project
 from packerpy.config import Project
 from packerpy.errors import ConfigError
 from packerpy.packer.binary import BuildFlags
-from packerpy.packer.events import Event, RawLine, UiEvent
 
 app = module_app()
-
-
-def _progress(
-    stream: Console, prefix: str = "", *, spinner: bool = True
-) -> tuple[Callable[[Event], None], Callable[[], None]]:
-    """An on_event callback showing packer's progress on stderr, and a closer for it."""
-    # A spinner on a terminal; in a log, every line (a spinner would hide what packer did).
-    status = stream.status("starting packer") if spinner and stream.is_terminal else None
-    if status is not None:
-        status.start()
-
-    def on_event(event: Event) -> None:
-        if isinstance(event, UiEvent):
-            text = event.text.strip()
-            if not text:
-                return
-            if status is not None:
-                status.update(escape(text.splitlines()[0]))  # the spinner's text is markup
-            else:
-                for line in text.splitlines():
-                    stream.print(prefix + line)
-        elif isinstance(event, RawLine) and event.text.strip():
-            stream.print(prefix + event.text)
-
-    def close() -> None:
-        if status is not None:
-            status.stop()
-
-    return on_event, close
-
-
-def _lines(result: pipeline.BuildResult) -> list[str]:
-    total = sum(result.timings.values())
-    if result.skipped:
-        lines = [f"skipped the bake of {result.image}: {result.reason}"]
-    else:
-        lines = [
-            f"built {result.image} {result.version} with packer {result.packer_version} "
-            f"in {total:.1f}s"
-        ]
-    lines += [f"  {region}  {ami}" for region, ami in result.amis.items()]
-    for step in result.steps:
-        detail = "; ".join(step.actions) if step.actions else "already converged"
-        lines.append(f"  step {step.step}: {detail}")
-    lines.append(f"  run record: {result.run_dir}")
-    return lines
 
 
 def _names(
@@ -151,16 +101,36 @@ def build(  # noqa: PLR0913 - typer: one parameter per command-line option
     )
     user = {name: inputs.read_user_vars(loaded, name, var or [], var_file or []) for name in names}
     options = {name: _with_user(base, user[name]) for name in names}
+    # --- progress (cli/progress.py): none when packer talks to the terminal itself ---
+    quiet = cli_context(ctx).quiet or base.flags.interactive
+    board = progress.Board(output.err, progress.mode_for(output.err, as_json=as_json, quiet=quiet))
     if len(names) > 1:
-        _several(ctx, as_json, (loaded, names, settings), options, jobs)
+        _several(ctx, as_json, (loaded, names, settings), options, (jobs, board))
         return
-    on_event, close = _progress(output.err, spinner=not base.flags.interactive)
-    try:
-        chosen = dataclasses.replace(options[names[0]], on_event=on_event)
-        result = pipeline.build(loaded, names[0], settings, chosen)
-    finally:
-        close()
-    output.emit(ctx, as_json, result.to_data(), _lines(result))
+    result = _one(board, (loaded, names[0], settings), options[names[0]])
+    output.emit(ctx, as_json, result.to_data(), progress.summary(result, output.table))
+
+
+def _one(
+    board: progress.Board, what: tuple[Project, str, AwsSettings], options: BuildOptions
+) -> pipeline.BuildResult:
+    """One image, its progress view on the board until it ends, however it ends."""
+    loaded, name, settings = what
+    view = board.view(name)
+    with board.shown():
+        try:
+            result = pipeline.build(loaded, name, settings, _watched(options, view))
+        except BaseException:
+            view.finish("failed")
+            raise
+        view.finish("skipped" if result.skipped else "built")
+    return result
+
+
+def _watched(options: BuildOptions, view: progress.BuildView) -> BuildOptions:
+    return dataclasses.replace(
+        options, on_phase=view.phase, on_event=view.event, progress=view.step
+    )
 
 
 def _with_user(base: BuildOptions, user: inputs.UserVars) -> BuildOptions:
@@ -172,15 +142,18 @@ def _several(
     as_json: bool,
     what: tuple[Project, list[str], AwsSettings],
     options: dict[str, BuildOptions],
-    jobs: int,
+    running: tuple[int, progress.Board],
 ) -> None:
-    """Several images, -j at a time, packer's lines prefixed with the image; one summary, and
-    the worst exit code (many.worst)."""
+    """Several images, -j at a time, a progress view each; one summary, and the worst exit
+    code (many.worst)."""
     loaded, names, settings = what
-    for name in names:
-        lines = _progress(output.err, f"{name}: ", spinner=False)[0]
-        options[name] = dataclasses.replace(options[name], on_event=lines)
-    done = many.build_many(loaded, names, settings, options.__getitem__, jobs)
+    jobs, board = running
+    views = {name: board.view(name) for name in names}
+    watched = {name: _watched(options[name], views[name]) for name in names}
+    with board.shown():
+        done = many.build_many(loaded, names, settings, watched.__getitem__, jobs)
+        for outcome in done.outcomes:
+            views[outcome.image].finish(outcome.status)
     if as_json:  # ok only when every image was built or skipped
         output.envelope(
             command_of(ctx),

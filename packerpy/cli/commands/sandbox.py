@@ -41,7 +41,10 @@ def sandbox_start(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Start moto on 127.0.0.1 and print export lines for `eval`."""
+    """Start moto on 127.0.0.1 (once per user) and print export lines for `eval`.
+
+    Run it again, from any directory: a running sandbox is reused and the same lines printed.
+    """
     box = sandbox.start(
         sandbox.default_state_dir(), port=port, amis_path=amis.resolve() if amis else None
     )
@@ -52,7 +55,7 @@ def sandbox_start(
 
 @sandbox_app.command("stop")
 def sandbox_stop(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Stop the sandbox started from this directory."""
+    """Stop the user's sandbox (only a process verified to be that sandbox is signalled)."""
     box = sandbox.stop(sandbox.default_state_dir())
     if box is None:
         output.emit(ctx, as_json, EmptyData(), ["no sandbox was running"])
@@ -66,9 +69,12 @@ def sandbox_stop(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 @sandbox_app.command("status")
 def sandbox_status(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Show whether the sandbox runs; exits 1 when it does not."""
+    """Show whether the sandbox runs and its export lines; exits 1 when it does not.
+
+    stdout holds only `export` lines, so `eval "$(packerpy sandbox status)"` works.
+    """
     box = sandbox.status(sandbox.default_state_dir())
     if box is None or not box.running:
         raise PackerpyError("sandbox: not running (start it with `packerpy sandbox start`)")
-    lines = [f"sandbox running at {box.endpoint_url} (pid {box.pid})", *box.exports()]
-    output.emit(ctx, as_json, _data(box), lines)
+    message = f"sandbox running at {box.endpoint_url} (pid {box.pid})"
+    output.emit(ctx, as_json, _data(box), box.exports(), messages=[message])

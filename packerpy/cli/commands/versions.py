@@ -45,12 +45,12 @@ def version_show(
         next=dict(shown.next),
     )
     state = "published" if shown.configured_is_published else "not published yet"
-    lines = [
+    heading = (
         f"{image}: configured {shown.configured} ({state}); "
-        f"latest published {shown.latest_published or 'none'}",
-        *(f"  bump {part:<10} -> {version}" for part, version in shown.next.items()),
-    ]
-    output.emit(ctx, as_json, data, lines)
+        f"latest published {shown.latest_published or 'none'}"
+    )
+    bumps = output.table("bump", "gives", rows=list(shown.next.items()))
+    output.emit(ctx, as_json, data, [heading, bumps])
 
 
 @version_app.command("bump")
@@ -88,13 +88,16 @@ def images_list(
             for v in listed.versions
         ],
     )
-    lines = [
-        f"{v.version:<20} "
-        + "  ".join(f"{r}={ami}" for r, ami in v.amis.items())
-        + "".join(f"  DUPLICATE {r}={','.join(ids)}" for r, ids in v.duplicates.items())
+    rows = [
+        (v.version, region, ami, ", ".join(v.duplicates.get(region, ())))
         for v in listed.versions
-    ] or [f"{image}: no published versions"]
-    output.emit(ctx, as_json, data, lines)
+        for region, ami in v.amis.items()
+    ]
+    if not rows:
+        output.emit(ctx, as_json, data, [f"{image}: no published versions"])
+        return
+    shown = output.table("version", "region", "AMI", "duplicates", rows=rows)
+    output.emit(ctx, as_json, data, [shown])
 
 
 @app.command()
