@@ -14,7 +14,7 @@ from packerpy import naming
 from packerpy.aws.clients import AwsClients, translated
 from packerpy.aws.settings import AwsSettings
 from packerpy.config import ImageConfig, Project, image_regions
-from packerpy.estate import catalog
+from packerpy.estate import catalog, channels
 from packerpy.report.model import (
     ChannelEvent,
     CleanupTotals,
@@ -56,14 +56,11 @@ def _channel_values(aws: AwsClients, region: str, path: str) -> dict[str, str]: 
 
 def _history(aws: AwsClients, region: str, name: str) -> list[tuple[str, str]]:
     """(ISO time, AMI id) of every value the parameter held, oldest first."""
-    ssm = aws.ssm(region)
-    events: list[tuple[str, str]] = []
-    with translated(f"read the history of {name}", region):
-        for page in ssm.get_paginator("get_parameter_history").paginate(Name=name):
-            for entry in page["Parameters"]:
-                at = entry.get("LastModifiedDate")
-                stamp = at.astimezone(UTC).isoformat() if isinstance(at, datetime) else str(at)
-                events.append((stamp, entry["Value"]))
+    events = []
+    for entry in channels.history(aws, region, name):
+        at = entry.get("LastModifiedDate")
+        stamp = at.astimezone(UTC).isoformat() if isinstance(at, datetime) else str(at)
+        events.append((stamp, str(entry["Value"])))
     return sorted(events)
 
 

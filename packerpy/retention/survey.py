@@ -12,7 +12,8 @@ from datetime import datetime
 
 from packerpy.aws.clients import AwsClients
 from packerpy.naming import KEEP_TAG
-from packerpy.retention import interim_channels, inventory, plan, reads
+from packerpy.retention import channels as channel_guard
+from packerpy.retention import inventory, plan, reads
 from packerpy.retention.model import Ami, Decision, Estate, Key, Policy
 from packerpy.support.pool import per_region
 
@@ -49,7 +50,7 @@ def protections(aws: AwsClients, region: str, scope: Scope) -> dict[str, tuple[s
         if channels and (not scope.images or image in scope.images):
             where = (scope.ssm_prefix, scope.project, image)
             history = scope.channel_history.get(image, DEFAULT_HISTORY)
-            got = interim_channels.protected(aws, region, where, channels, history)
+            got = channel_guard.protected(aws, region, where, channels, history)
             for ami, whys in got.items():
                 found.setdefault(ami, []).extend(whys)
     return {ami: tuple(whys) for ami, whys in found.items()}

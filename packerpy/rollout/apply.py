@@ -14,7 +14,7 @@ from packerpy.aws.operation import Action, Mode, Operation, Outcome
 from packerpy.errors import RolledBack
 from packerpy.rollout import bluegreen, prepare, rolling
 from packerpy.rollout.control import Restore, restore_blue
-from packerpy.rollout.groups import Groups, channel_ami_until_channels_reader
+from packerpy.rollout.groups import Groups, channel_ami
 from packerpy.rollout.health import AbortRequested, Health, Unhealthy
 from packerpy.rollout.model import Event, RolloutOptions, StepRecord
 
@@ -69,7 +69,7 @@ def rollout(
     failed gate."""
     mode = mode or Mode(dry_run=True)
     began = time.monotonic()
-    ami = channel_ami_until_channels_reader(
+    ami = channel_ami(
         aws, options.region, channel.prefix, channel.project, options.image, options.channel
     )
     found = prepare.target(aws, options, ami)

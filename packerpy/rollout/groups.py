@@ -11,6 +11,7 @@ from typing import Any
 
 from packerpy.aws.clients import AwsClients, translated
 from packerpy.errors import AwsError, ConfigError, Refused
+from packerpy.estate import channels
 from packerpy.naming import channel_parameter
 from packerpy.rollout import state
 
@@ -195,21 +196,12 @@ def _tag(group: str, key: str, value: str) -> dict[str, Any]:
     }
 
 
-def channel_ami_until_channels_reader(
+def channel_ami(
     aws: AwsClients, region: str, prefix: str, project: str, image: str, channel: str
 ) -> str:
-    """The channel's AMI id in `region`: the SSM parameter's value.
-
-    A stand-in for estate/channels.py (written on another branch): the merger swaps it for that
-    reader. Kept private to the rollout so nothing else comes to depend on it.
-    """
+    """The channel's AMI id in `region`: its parameter's current value (estate/channels.py)."""
     name = channel_parameter(prefix, project, image, channel)
-    ssm = aws.ssm(region)
-    try:
-        with translated(f"read channel parameter {name}", region):
-            value = ssm.get_parameter(Name=name)["Parameter"]["Value"]
-    except AwsError as exc:
-        if "ParameterNotFound" in str(exc):
-            raise Refused(f"channel {channel} of {image} has no AMI in {region} ({name})") from None
-        raise
-    return str(value)
+    values = channels.history(aws, region, name)
+    if not values:
+        raise Refused(f"channel {channel} of {image} has no AMI in {region} ({name})")
+    return str(values[-1]["Value"])

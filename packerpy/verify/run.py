@@ -28,6 +28,7 @@ from packerpy.verify import launch, verdict
 from packerpy.verify.checks import CheckResult, run_checks
 from packerpy.verify.facts import Facts, gather, parse_time
 from packerpy.verify.spec import launch_spec
+from packerpy.vuln import gate
 
 LAUNCH_CHECK = "launch-test"
 
@@ -188,7 +189,18 @@ def _policy(
         )
         return run_checks(gather(aws, base))
 
-    return tuple(c for region in per_region(list(regions), region_checks) for c in region)
+    checks = tuple(c for region in per_region(list(regions), region_checks) for c in region)
+    return (*checks, _vulnerabilities(aws, project, name, found, regions[0]))
+
+
+def _vulnerabilities(
+    aws: AwsClients, project: Project, name: str, found: catalog.Published, region: str
+) -> CheckResult:
+    """The offline scan of the version's SBOM (vuln/gate.py), once: the SBOM is the version's,
+    whatever the region. Passes when scan.advisories is not configured."""
+    tags = {t["Key"]: t["Value"] for t in found.descriptions.get(region, {}).get("Tags", [])}
+    ok, reason, _findings = gate.check(project, aws, name, tags or found.tags, region)
+    return CheckResult("vulnerabilities", region, ok, reason)
 
 
 def _deprecate_at(

@@ -12,7 +12,7 @@ import pytest
 from packerpy.aws.clients import AwsClients
 from packerpy.aws.operation import Mode
 from packerpy.naming import identity_tags
-from packerpy.retention import actions, cleanup, interim_channels
+from packerpy.retention import actions, channels, cleanup
 from packerpy.retention.cost import Prices
 from packerpy.retention.model import Policy
 from packerpy.retention.survey import Scope
@@ -77,7 +77,7 @@ def test_channel_history_keeps_target_and_n_distinct_previous(aws: str) -> None:
         ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
     client = AwsClients(settings_for(aws))
     where = ("/packerpy", "acme", "web")
-    found = interim_channels.protected(client, "us-east-1", where, ["stable", "beta"], 2)
+    found = channels.protected(client, "us-east-1", where, ["stable", "beta"], 2)
     assert found == {
         "ami-d": ["channel stable target"],
         "ami-c": ["channel stable history (1 back, keeping 2)"],

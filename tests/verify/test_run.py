@@ -49,14 +49,14 @@ def test_pass_is_tagged_on_every_ami_and_snapshot(
     aws: str, tmp_path: Path, amis: dict[str, tuple[str, list[str]]]
 ) -> None:
     result = run(aws, project(tmp_path))
-    assert result.verdict.passed and result.verdict.reason == "21 checks passed"
+    assert result.verdict.passed and result.verdict.reason == "22 checks passed"
     assert result.checks[-1].line() == "us-east-1: launch-test: ok: skipped: no verify.tests"
     for region, (ami, snapshots) in amis.items():
         for resource in (ami, *snapshots):
             assert tags_of(aws, region, resource)[naming.VERIFIED_TAG] == "pass"
     assert sorted(result.mutating) == [(r, "CreateTags") for r in sorted(REGIONS)]
     record = json.loads((Path(result.run_dir) / "result.json").read_text())
-    assert record["exit_code"] == 0 and record["verdict"] == "pass" and len(record["checks"]) == 21
+    assert record["exit_code"] == 0 and record["verdict"] == "pass" and len(record["checks"]) == 22
 
 
 def test_fail_tags_fail_names_the_check_and_exits_13(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import shutil
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -151,3 +152,26 @@ def test_all_versions_with_channels(aws: str, tmp_path: Path, debian_inventory: 
         "DSA-5532-1",
         "DEBIAN-CVE-2024-58382",
     }
+
+
+def test_verify_fails_on_a_vulnerable_sbom_and_names_it(
+    aws: str, tmp_path: Path, debian_inventory: Path
+) -> None:
+    """Issue 13's gate: verify runs the scan when scan.advisories is set, and fails at fail_on
+    (so promote, which needs verified = pass, refuses the version)."""
+    from packerpy.errors import VerifyFailed
+    from packerpy.verify.run import VerifyOptions, verify
+
+    shutil.copytree(OSV, tmp_path / "osv")
+    loaded = project_with(tmp_path, scan={"advisories": "osv", "fail_on": "high"})
+    built = bake(aws, loaded, debian_inventory)
+    ami = built.amis["us-east-1"]
+    with pytest.raises(VerifyFailed) as failed:
+        verify(loaded, settings_for(aws), "web", "1.0.0", VerifyOptions())
+    record = json.loads(
+        (Path(failed.value.detail[-1].removeprefix("run record: ")) / "result.json").read_text()
+    )
+    scan = next(c for c in record["checks"] if c["name"] == "vulnerabilities")
+    assert scan["ok"] is False
+    assert scan["reason"].startswith("scan: 2 finding(s) at or above high (DSA-5724-1")
+    assert tags_of(aws, "us-east-1", ami)[naming.VERIFIED_TAG] == "fail"

@@ -1,37 +1,18 @@
-"""INTERIM channel reader for cleanup, until estate/channels.py (another branch) lands: the
-merger swaps `protected` for that module's reader. Private to retention; nothing else uses it.
-
-A channel is one SSM parameter per image, channel and region
-(naming.channel_parameter), whose value is the AMI id; its history (GetParameterHistory) is
-the channel's past targets, newest last. The target and the `history` values before it are
-protected, so a rollback still finds its AMI.
-"""
+"""What channels protect from cleanup: each channel's target and the `history` values before it
+(read with estate/channels.py), so a rollback still finds its AMI."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from packerpy.aws.clients import AwsClients, translated
-from packerpy.aws.pages import items
-from packerpy.errors import AwsError
+from packerpy.aws.clients import AwsClients
+from packerpy.estate import channels
 from packerpy.naming import channel_parameter
-
-# GetParameterHistory accepts MaxResults 1..50 (SSM API reference).
-HISTORY_PAGE = 50
 
 
 def _history(aws: AwsClients, region: str, name: str) -> list[str]:
     """The parameter's values, oldest first; [] when the channel was never set here."""
-    try:
-        with translated(f"read channel {name}", region):
-            entries = items(
-                aws.ssm(region), "get_parameter_history", "Parameters", HISTORY_PAGE, Name=name
-            )
-    except AwsError as exc:
-        if "ParameterNotFound" in str(exc):
-            return []
-        raise
-    return [str(e.get("Value", "")) for e in entries]
+    return [str(item.get("Value", "")) for item in channels.history(aws, region, name)]
 
 
 def _back(values: list[str], history: int) -> list[tuple[str, int]]:
