@@ -26,6 +26,7 @@ from packerpy.report.model import (
 from packerpy.retention import cleanup as retention
 from packerpy.retention import cost
 from packerpy.support.pool import per_region
+from packerpy.vuln import gate
 
 
 def _size_gib(description: Mapping[str, Any]) -> int:
@@ -148,6 +149,23 @@ class _Reader:
         return tuple(sorted(events, key=lambda e: e.at))
 
 
+def _with_scans(project: Project, aws: AwsClients, image: ImageReport) -> ImageReport:
+    """Each version's vulnerability count at or above scan.fail_on, when the image has
+    advisories configured (the offline scan of its SBOM, vuln/gate.py)."""
+    if project.image(image.name).scan.advisories is None:
+        return image
+
+    def scanned(row: VersionRow) -> VersionRow:
+        region, ami = row.amis[0].region, row.amis[0].ami
+        with translated(f"describe {ami}", region):
+            found = aws.ec2(region).describe_images(ImageIds=[ami])["Images"]
+        tags = {t["Key"]: t["Value"] for t in (found[0].get("Tags", []) if found else [])}
+        _ok, _reason, findings = gate.check(project, aws, image.name, tags, region)
+        return dataclasses.replace(row, vulnerabilities=len(findings))
+
+    return dataclasses.replace(image, versions=tuple(scanned(v) for v in image.versions))
+
+
 def _with_cleanup(
     project: Project, aws: AwsClients, images: tuple[ImageReport, ...], now: datetime
 ) -> tuple[tuple[ImageReport, ...], CleanupTotals | None]:
@@ -195,6 +213,7 @@ def gather(
     reader = _Reader(AwsClients(settings), config.project.name, config.project.ssm_prefix, moment)
     chosen = names or tuple(config.images)
     images = tuple(reader.image(n, project.image(n), settings.region) for n in chosen)
+    images = tuple(_with_scans(project, reader.aws, image) for image in images)
     images, totals = _with_cleanup(project, reader.aws, images, moment)
     return EstateReport(
         project=config.project.name,

@@ -175,3 +175,15 @@ def test_verify_fails_on_a_vulnerable_sbom_and_names_it(
     assert scan["ok"] is False
     assert scan["reason"].startswith("scan: 2 finding(s) at or above high (DSA-5724-1")
     assert tags_of(aws, "us-east-1", ami)[naming.VERIFIED_TAG] == "fail"
+
+
+def test_the_estate_report_counts_each_versions_findings(
+    aws: str, tmp_path: Path, debian_inventory: Path
+) -> None:
+    from packerpy.report import gather
+
+    shutil.copytree(OSV, tmp_path / "osv")
+    loaded = project_with(tmp_path, scan={"advisories": "osv", "fail_on": "critical"})
+    bake(aws, loaded, debian_inventory)
+    (web,) = gather.gather(loaded, settings_for(aws)).images
+    assert [(v.version, v.vulnerabilities) for v in web.versions] == [("1.0.0", 3)]
