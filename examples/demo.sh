@@ -62,7 +62,7 @@ for region, ami in amis.items():
     print(f"{region} {snap} snapshot tags match: {snap_tags == tags}")
 PY
 
-step "7. Versions are immutable; unchanged inputs are not baked twice"
+step "7. Versions are immutable: the same version again is skipped (exit 0); unchanged inputs are not baked twice"
 set +e
 show packerpy build web; echo "exit code: $?"
 set -e
@@ -105,6 +105,59 @@ for region, ami in amis.items():
           f"{dict((t['Key'], t['Value']) for t in image['Tags'])['packerpy:fingerprint'][:12]}")
 PY
 
+step "8b. Verify: policy checks per region (the launch test needs verify.tests and SSH), verdict tagged"
+show packerpy verify web 1.0.0 --skip-launch
+
+step "8c. Channels: promote dev -> prod (verified versions only, in channel order); consumers resolve SSM"
+show packerpy promote web 1.0.0 --to dev
+show packerpy promote web 1.0.0 --to prod
+echo "-- a second version: change an input, bump, bake, verify, promote to dev"
+sed -i 's/app_release = "2026.11"/app_release = "2026.12"/' packerpy.toml
+show packerpy version bump web patch
+show packerpy build web --json > "$work/build2.json"
+show packerpy verify web 1.0.1 --skip-launch
+set +e
+show packerpy promote web 1.0.1 --to prod; echo "exit code: $? (refused: 1.0.1 is not on dev yet)"
+set -e
+show packerpy promote web 1.0.1 --to dev
+show packerpy channels web
+python - <<'PY'
+import boto3
+for region in ("us-east-1", "us-west-2", "eu-west-1"):
+    value = boto3.client("ssm", region_name=region).get_parameter(Name="/packerpy/example/web/dev")["Parameter"]
+    print(f"{region}: resolve:ssm:/packerpy/example/web/dev -> {value['Value']} ({value.get('DataType')})")
+PY
+
+step "8d. Roll the dev channel's AMI out to an Auto Scaling group (blue-green, canary 50% then 100%)"
+python - <<'PY'
+import boto3
+ec2 = boto3.client("ec2", region_name="us-east-1")
+old = boto3.client("ssm", region_name="us-east-1").get_parameter(Name="/packerpy/example/web/prod")["Parameter"]["Value"]
+subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
+lt = ec2.create_launch_template(LaunchTemplateName="web-demo", LaunchTemplateData={"ImageId": old, "InstanceType": "t3.micro"})["LaunchTemplate"]["LaunchTemplateId"]
+boto3.client("autoscaling", region_name="us-east-1").create_auto_scaling_group(
+    AutoScalingGroupName="web-demo", LaunchTemplate={"LaunchTemplateId": lt, "Version": "1"},
+    MinSize=1, MaxSize=4, DesiredCapacity=2, VPCZoneIdentifier=",".join(subnets))
+print(f"group web-demo: 2 instances of {old} (prod's AMI), launch template {lt}")
+PY
+show packerpy rollout web --channel dev --asg web-demo --canary 50,100
+show packerpy rollout web --channel dev --asg web-demo --canary 50,100 --bake-time 1s --apply
+show packerpy rollout status web --asg web-demo
+
+step "8e. Revoke: off every channel (dev goes back to 1.0.0), deprecated now, tagged; rollback and cleanup"
+show packerpy revoke web 1.0.1 --reason "CVE-2026-1234 (demo)"
+show packerpy channels web
+show packerpy cleanup
+
+step "8f. Adopt a hand-written packer template, unchanged, and build it as a versioned image"
+cp -r "$examples/legacy" legacy-packer
+show packerpy adopt legacy-packer --image legacy
+show packerpy build legacy --skip-lint
+show packerpy images list legacy
+
+step "8g. The estate report: one self-contained HTML page"
+show packerpy report --html "$work/estate.html"
+
 step "9. Mistakes get one line and a documented exit code"
 cp packerpy.toml packerpy.toml.good
 sed -i 's/"us-east-1", "us-west-2"/"us-east-1", "us-wst-2"/' packerpy.toml
@@ -125,5 +178,5 @@ show packerpy reap
 step "12. Run records"
 ls -1 "$work"/web/.packerpy/runs/*/
 
-step "Done: sandbox, scaffold, validate, lint, render, bake, provenance tags, immutable versions (claimed in SSM), skipped bake, publish (copy, share with KMS grants, tag, deprecate), doctor, reap, run records"
+step "Done: sandbox, scaffold, validate, lint, render, bake, provenance tags, immutable versions (claimed in SSM), skipped bake, publish (copy, share with KMS grants, tag, deprecate), verify, channels (promote, order gate, revoke), rollout, cleanup plan, adopt, estate report, doctor, reap, run records"
 echo "(work directory: $work; the sandbox is stopped on exit)"

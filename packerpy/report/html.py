@@ -8,7 +8,7 @@ tag values, reasons and names come from AWS and are shown as text, never as mark
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from packerpy.render.html import render_page
@@ -73,10 +73,12 @@ def timeline(report: EstateReport) -> tuple[list[Mark], list[tuple[float, str]],
             )
             for e in image.promotions
         ]
+    # An estate younger than two days is read by the hour, an older one by the day.
+    shown = "%Y-%m-%d %H:%M" if span < 2 * 86400 else "%Y-%m-%d"
     ticks = [
         (
             round(_LEFT + i / 4 * (_WIDTH - _LEFT - 20), 1),
-            datetime.fromtimestamp(start + i / 4 * span).strftime("%Y-%m-%d"),
+            datetime.fromtimestamp(start + i / 4 * span, UTC).strftime(shown),
         )
         for i in range(5)
     ]
