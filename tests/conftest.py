@@ -7,6 +7,7 @@ reach the internet either.
 
 from __future__ import annotations
 
+import os
 import shutil
 import urllib.request
 from collections.abc import Iterator
@@ -14,6 +15,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Hypothesis profiles, picked by HYPOTHESIS_PROFILE. `ci` (the default, `make test`) keeps every
+# property's full example count. `dev` (`make unit`, the fast loop) runs a fifth of them:
+# property tests were the largest share of `make unit` (helpers.examples() scales the explicit
+# counts the same way). No deadline in either: 8 engineers share 2 cores, so a wall-clock
+# deadline measures the neighbours, not the code.
+settings.register_profile(
+    "ci", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.register_profile(
+    "dev", parent=settings.get_profile("ci"), max_examples=20, print_blob=True
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 REAL_CREDENTIAL_VARS = (

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import itertools
 import json
 import os
@@ -13,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from packerpy.aws.settings import AwsSettings
+from packerpy.cli import app as cli_app
 
 REPO = Path(__file__).resolve().parent.parent
 _serial = itertools.count(1)
@@ -109,6 +113,17 @@ _pre_id = st.one_of(_numeric_id, alnum_id, st.sampled_from(["rc", "alpha", "beta
 _build_id = st.text(_ALNUM, min_size=1, max_size=6)
 
 
+def examples(ci: int) -> int:
+    """`ci` examples under the `ci` hypothesis profile; scaled like the loaded profile otherwise.
+
+    For tests that set `max_examples` themselves (a decorator overrides the profile): the
+    `dev` profile of `make unit` runs 20 of hypothesis's 100 default, so a 500-example
+    property runs 100 there and all 500 in `make test`. Read at import time, after conftest.py
+    loaded the profile.
+    """
+    return max(1, ci * settings.default.max_examples // 100)
+
+
 @st.composite
 def semvers(draw: st.DrawFn) -> str:
     core = ".".join(str(draw(_numbers)) for _ in range(3))
@@ -130,6 +145,35 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+def invoke(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """run_cli's result, without the subprocess: the CLI's own boundary (`cli.run`) in-process.
+
+    For tests of what a command prints and returns; a `python -m packerpy` start-up costs about
+    1 s of a shared core (imports, no bytecode cache), which dominated the CLI tests. Keep
+    run_cli for exit codes decided by the interpreter, signals and stdout framing. `env`, when
+    given, replaces os.environ for the call (and the packer it starts), as run_cli's does; but
+    the packer found is cached per process (packer/binary.py), so a test that hides packer from
+    PATH needs run_cli.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    saved_env, saved_cwd = dict(os.environ), Path.cwd()
+    try:
+        if env is not None:
+            os.environ.clear()
+            os.environ.update(env)
+        os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli_app.run(list(args))
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    argv = [sys.executable, "-m", "packerpy", *args]
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
 
 
 def envelope(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from tests.helpers import run_cli
+from tests.helpers import invoke, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 def test_r2_2_literal_hcl_markers_load_render_and_pass_packer_validate(
     aws: str, tmp_path: Path
 ) -> None:
-    done = run_cli("init", "web", cwd=tmp_path)
+    done = invoke("init", "web", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     path = tmp_path / "packerpy.toml"
     doc = tomlkit.parse(path.read_text())

@@ -18,14 +18,14 @@ import pytest
 
 from packerpy.packer import binary as packer
 from packerpy.support import paths as resources
-from tests.helpers import ec2, envelope, run_cli
+from tests.helpers import ec2, envelope, invoke, run_cli
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    done = run_cli("init", "web", cwd=tmp_path)
+    done = invoke("init", "web", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     return tmp_path
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from packerpy.aws.clients import AwsClients
-from tests.helpers import ec2, run_cli, settings_for
+from tests.helpers import ec2, invoke, settings_for
 
 pytestmark = pytest.mark.e2e
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 def test_r4_3_concurrent_builds_one_ami(aws: str, tmp_path: Path) -> None:
     """Both start together; the version's SSM claim lets one bake, the other exits 9 before
     packer starts. Before the claim, both exited 0 and left two AMIs of 0.1.0."""
-    assert run_cli("init", "web", cwd=tmp_path).returncode == 0
+    assert invoke("init", "web", cwd=tmp_path).returncode == 0
     builds = [
         subprocess.Popen(
             [sys.executable, "-m", "packerpy", "build", "web", "--json"],

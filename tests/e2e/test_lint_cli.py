@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import envelope, run_cli
+from tests.helpers import envelope, invoke, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +21,7 @@ SUMMARY = re.compile(r"(\d+) error\(s\), (\d+) warning\(s\) in (\d+) file\(s\)")
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """`packerpy init web`, its encrypt line without the comment: clean."""
-    done = run_cli("init", "web", cwd=tmp_path)
+    done = invoke("init", "web", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     config = tmp_path / "packerpy.toml"
     config.write_text(

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.fault_proxy import FaultProxy
-from tests.helpers import ec2, envelope, run_cli
+from tests.helpers import ec2, envelope, invoke, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +60,7 @@ def make_keys(endpoint: str) -> None:
 def baked(aws: str, tmp_path: Path) -> Path:
     """web 0.1.0 baked in us-east-1 only; the config then asks for three regions."""
     make_keys(aws)
-    assert run_cli("init", "web", cwd=tmp_path).returncode == 0
+    assert invoke("init", "web", cwd=tmp_path).returncode == 0
     configure(tmp_path, ["us-east-1"])
     done = run_cli("build", "web", "--json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -284,7 +284,7 @@ def test_publish_of_an_unknown_version(aws: str, baked: Path) -> None:
     ],
 )
 def test_distribution_config_errors(tmp_path: Path, line: str, message: str) -> None:
-    assert run_cli("init", "web", cwd=tmp_path).returncode == 0
+    assert invoke("init", "web", cwd=tmp_path).returncode == 0
     config = tmp_path / "packerpy.toml"
     text = config.read_text()
     if "regions" in line:

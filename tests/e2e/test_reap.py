@@ -15,7 +15,7 @@ import pytest
 from packerpy import records
 from packerpy.support import liveness
 from tests.e2e.test_cli import packer_leftovers, use_local_step
-from tests.helpers import envelope, run_cli
+from tests.helpers import envelope, invoke, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +24,7 @@ NOTHING = {"instances": [], "key_pairs": [], "security_groups": []}
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    done = run_cli("init", "web", cwd=tmp_path)
+    done = invoke("init", "web", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     return tmp_path
 

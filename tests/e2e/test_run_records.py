@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.fault_proxy import FaultProxy
-from tests.helpers import run_cli
+from tests.helpers import invoke
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """Two regions and a deprecation: the deprecate step is the only EnableImageDeprecation."""
-    assert run_cli("init", "web", cwd=tmp_path).returncode == 0
+    assert invoke("init", "web", cwd=tmp_path).returncode == 0
     config = tmp_path / "packerpy.toml"
     text = config.read_text().replace(
         'regions = ["us-east-1"]', 'regions = ["us-east-1", "us-west-2"]'

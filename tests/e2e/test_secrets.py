@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from packerpy.support import paths as resources
-from tests.helpers import envelope, run_cli
+from tests.helpers import envelope, invoke, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +47,7 @@ FAILING = ['echo "cannot log in with $DB_PASSWORD" >&2', "exit 1"]
 
 def make_project(root: Path, provisioners: list[list[str]], secrets: list[str]) -> Path:
     """The scaffold with its build block replaced by shell-local provisioners running `inline`s."""
-    assert run_cli("init", "web", cwd=root).returncode == 0
+    assert invoke("init", "web", cwd=root).returncode == 0
     builtin = (resources.builtin("hcl_templates") / "amazon-ebs.pkr.hcl.j2").read_text()
     blocks = "".join(PROVISIONER % json.dumps(inline) for inline in provisioners)
     echo = builtin[: builtin.index("build {")] + (ECHO_BUILD % blocks).lstrip()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from packerpy import sandbox
-from tests.helpers import envelope, run_cli
+from tests.helpers import envelope, invoke, run_cli
 
 pytestmark = pytest.mark.e2e
 SSHD = Path("/usr/sbin/sshd")
@@ -80,7 +80,7 @@ def test_ssh_bake_runs_inventory_and_brings_it_back(
     aws: str, tmp_path: Path, sshd: tuple[int, Path]
 ) -> None:
     port, key = sshd
-    assert run_cli("init", "web", cwd=tmp_path).returncode == 0
+    assert invoke("init", "web", cwd=tmp_path).returncode == 0
     shutil.copy(key, tmp_path / "id_build")
     # A key file in the project must stay out of the repository: lint scans every file git would
     # commit (issue 9 class 9), so the project is a git repo that ignores the key, as a user's is.

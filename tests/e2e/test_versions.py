@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from packerpy import sandbox
-from tests.helpers import ec2, envelope, run_cli
+from tests.helpers import ec2, envelope, invoke, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -25,7 +25,7 @@ PROVENANCE = {
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    assert run_cli("init", "web", cwd=tmp_path).returncode == 0
+    assert invoke("init", "web", cwd=tmp_path).returncode == 0
     config = tmp_path / "packerpy.toml"
     text = config.read_text().replace(
         'regions = ["us-east-1"]', 'regions = ["us-east-1", "us-west-2"]'
@@ -220,7 +220,7 @@ def test_outdated_reports_images_built_on_an_older_base(
     try:
         monkeypatch.setenv("AWS_ENDPOINT_URL", box.endpoint_url)
         project = tmp_path_factory.mktemp("outdated")
-        assert run_cli("init", "web", cwd=project).returncode == 0
+        assert invoke("init", "web", cwd=project).returncode == 0
         config = project / "packerpy.toml"
         text = config.read_text()
         text = text.replace(

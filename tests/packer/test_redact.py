@@ -28,7 +28,7 @@ from packerpy.packer.redact import (
     forms,
     packer_escape,
 )
-from tests.helpers import make_project
+from tests.helpers import examples, make_project
 
 STAMP = "1606000000,s02comma,ui,say,"
 
@@ -216,7 +216,7 @@ SECRETS = st.text(_ALPHABET, min_size=MIN_SECRET_LENGTH, max_size=40).filter(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(secret=SECRETS, before=st.text(max_size=30), after=st.text(max_size=30), data=st.data())
 def test_property_no_form_survives(
     secret: str, before: str, after: str, data: st.DataObject
@@ -231,7 +231,7 @@ def test_property_no_form_survives(
     assert isinstance(parse_line(line), UiEvent)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(secret=SECRETS, text=st.text(max_size=80))
 def test_property_text_without_a_form_is_unchanged(secret: str, text: str) -> None:
     redactor = Redactor([secret])

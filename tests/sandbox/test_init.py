@@ -20,6 +20,12 @@ def write_state(state_dir: Path, **state: object) -> None:
 def test_r_sandbox_stop_leaves_an_unrelated_process_alone(tmp_path: Path) -> None:
     """A state file whose pid now names another process (exited server, reused pid)."""
     victim = subprocess.Popen(["sleep", "60"])
+    # Wait for the exec: on a loaded machine (load 14 on 2 cores) the child's command line was
+    # still empty when stop() read it, and the test saw "not running" instead.
+    deadline = time.monotonic() + 10
+    while "sleep" not in liveness.command_line(victim.pid):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
     try:
         found = liveness.identify(victim.pid)
         assert found is not None
