@@ -79,7 +79,7 @@ def test_validate_runs_packer_on_the_directory_as_it_is(aws: str, project: Path)
     done = run_cli("validate", "--json", cwd=project)
     assert done.returncode == 0, done.stderr
     image = envelope(done)["data"]["images"][0]
-    assert image["checks"] == ["config", "packer validate"]
+    assert image["checks"][:2] == ["config", "packer validate"]
 
 
 def test_post_process_from_inside_packer_versions_tags_and_shares(aws: str, tmp_path: Path) -> None:
