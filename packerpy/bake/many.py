@@ -18,7 +18,7 @@ from packerpy.bake.options import BuildOptions
 from packerpy.config import Project
 from packerpy.contract import BuildImageResultData, BuildManyData
 from packerpy.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, PackerpyError
-from packerpy.support import cancel
+from packerpy.support import cancel, signals
 
 DEFAULT_JOBS = 2
 
@@ -126,8 +126,11 @@ def build_many(
     futures: dict[str, Future[ImageOutcome]] = {}
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="packerpy-build") as pool:
         try:
-            for name in names:
-                futures[name] = pool.submit(_one, project, name, settings, options_for(name))
+            # Signals held while submitting: a Ctrl-C between submit() returning and the
+            # future being stored would leave a running build unaccounted for ("not started").
+            with signals.held():
+                for name in names:
+                    futures[name] = pool.submit(_one, project, name, settings, options_for(name))
             wait(futures.values())
         except KeyboardInterrupt:
             for future in futures.values():
