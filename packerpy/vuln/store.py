@@ -22,7 +22,7 @@ from packerpy.errors import PackerpyError
 from packerpy.records import RunRecord
 from packerpy.render.contract import INVENTORY_NAME
 from packerpy.support import atomic
-from packerpy.vuln import cdx, inventory
+from packerpy.vuln import inventory
 
 SBOM_NAME = "sbom.cdx.json"
 RUN_SCHEME = "run:"
@@ -80,6 +80,9 @@ def record_for_build(built: B, record: RunRecord, aws: AwsClients) -> B:
     source = record.dir / INVENTORY_NAME
     if not source.exists():
         return built
+    # cyclonedx-python-lib costs ~0.2 s to import: only a build that made an inventory pays it.
+    from packerpy.vuln import cdx  # noqa: PLC0415 - see above
+
     subject = cdx.Subject(built.project, built.image, built.version, built.amis, datetime.now(UTC))
     text = cdx.cyclonedx(inventory.load(source), subject)
     atomic.write_text(record.dir / SBOM_NAME, text)
