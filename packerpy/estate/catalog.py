@@ -12,7 +12,7 @@ oldest is the version's AMI and the others are reported in `duplicates`, never d
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,17 +81,21 @@ def _tags(resource: Mapping[str, Any]) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in resource.get("Tags", [])}
 
 
-def _images_in(aws: AwsClients, region: str, project: str, image: str) -> list[dict[str, Any]]:
-    ec2 = aws.ec2(region)
-    filters = [
-        {"Name": f"tag:{PROJECT_TAG}", "Values": [project]},
-        {"Name": f"tag:{IMAGE_TAG}", "Values": [image]},
-    ]
-    with translated(f"list images of {image!r}", region):
+def project_images(
+    aws: AwsClients, region: str, project: str, images: Sequence[str] = (), tag_key: str = ""
+) -> list[dict[str, Any]]:
+    """Self-owned AMIs tagged with this project (and one of `images`, and carrying `tag_key`),
+    disabled ones too: one paged, server-side filtered DescribeImages."""
+    filters = [{"Name": f"tag:{PROJECT_TAG}", "Values": [project]}]
+    if images:
+        filters.append({"Name": f"tag:{IMAGE_TAG}", "Values": list(images)})
+    if tag_key:
+        filters.append({"Name": "tag-key", "Values": [tag_key]})
+    with translated(f"list images of {', '.join(images) or project!r}", region):
         # IncludeDisabled: DescribeImages leaves disabled AMIs out by default, yet their names
         # and versions are still taken (fidelity review 16).
         found: list[dict[str, Any]] = items(
-            ec2,
+            aws.ec2(region),
             "describe_images",
             "Images",
             IMAGES_PAGE,
@@ -106,7 +110,7 @@ def published(
     aws: AwsClients, image: str, regions: Iterable[str], *, project: str
 ) -> list[Published]:
     """Every packerpy-built version of `image` of `project` in `regions`, oldest first."""
-    found = per_region(list(regions), lambda r: (r, _images_in(aws, r, project, image)))
+    found = per_region(list(regions), lambda r: (r, project_images(aws, r, project, (image,))))
     # version key -> region -> AMIs of that version there, oldest first
     by_version: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for region, images in found:

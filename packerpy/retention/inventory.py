@@ -9,14 +9,14 @@ API reference), launch configurations and auto scaling groups. Nothing here muta
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from packerpy import versions
 from packerpy.aws.clients import AwsClients, translated
 from packerpy.aws.pages import IMAGES_PAGE, items
-from packerpy.naming import IMAGE_TAG, PROJECT_TAG, VERSION_TAG
+from packerpy.naming import IMAGE_TAG, VERSION_TAG
 from packerpy.retention.model import Ami, Snapshot
 
 # Page sizes at each API's maximum (API references): DescribeInstances 1000,
@@ -66,29 +66,6 @@ def to_ami(region: str, image: Mapping[str, Any]) -> Ami:
         snapshots=snapshots,
         tags=tags,
     )
-
-
-def project_images(
-    aws: AwsClients, region: str, project: str, images: Sequence[str] = (), tag_key: str = ""
-) -> list[dict[str, Any]]:
-    """Self-owned AMIs tagged with this project (and one of `images`, and carrying `tag_key`),
-    disabled ones too."""
-    filters = [{"Name": f"tag:{PROJECT_TAG}", "Values": [project]}]
-    if images:
-        filters.append({"Name": f"tag:{IMAGE_TAG}", "Values": list(images)})
-    if tag_key:
-        filters.append({"Name": "tag-key", "Values": [tag_key]})
-    with translated("list this project's images", region):
-        found: list[dict[str, Any]] = items(
-            aws.ec2(region),
-            "describe_images",
-            "Images",
-            IMAGES_PAGE,
-            Owners=["self"],
-            Filters=filters,
-            IncludeDisabled=True,
-        )
-    return found
 
 
 def instance_uses(aws: AwsClients, region: str) -> dict[str, list[str]]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from packerpy.aws.clients import AwsClients
+from packerpy.estate import catalog
 from packerpy.naming import KEEP_TAG
 from packerpy.retention import channels as channel_guard
 from packerpy.retention import inventory, plan, reads
@@ -57,7 +58,7 @@ def protections(aws: AwsClients, region: str, scope: Scope) -> dict[str, tuple[s
 
 
 def _region(aws: AwsClients, region: str, scope: Scope) -> RegionFacts:
-    images = inventory.project_images(aws, region, scope.project, scope.images)
+    images = catalog.project_images(aws, region, scope.project, scope.images)
     amis: list[Ami] = []
     used: dict[Key, tuple[str, ...]] = {}
     for image in images:
@@ -118,6 +119,6 @@ def _include_shared(policy: Policy | None) -> bool:
 def recheck(aws: AwsClients, region: str, scope: Scope) -> dict[str, tuple[str, ...]]:
     """What protects AMIs in `region` now: uses, channels and keep tags, read again."""
     found = dict(protections(aws, region, scope))
-    for image in inventory.project_images(aws, region, scope.project, scope.images, KEEP_TAG):
+    for image in catalog.project_images(aws, region, scope.project, scope.images, KEEP_TAG):
         found[image["ImageId"]] = (*found.get(image["ImageId"], ()), f"tagged {KEEP_TAG}")
     return found

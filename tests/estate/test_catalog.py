@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -95,15 +96,15 @@ def test_deregistered_and_failed_states_are_ignored(
     # so the DescribeImages answer is edited on its way in.
     states = {publish(aws, "1.0.0"): "deregistered", publish(aws, "1.0.1"): "failed"}
     kept = publish(aws, "1.1.0")
-    real = catalog._images_in
+    real = catalog.project_images
 
     def with_state(
-        aws_clients: AwsClients, region: str, project: str, image: str
+        aws_clients: AwsClients, region: str, project: str, images: Sequence[str] = ()
     ) -> list[dict[str, Any]]:
-        found = real(aws_clients, region, project, image)
+        found = real(aws_clients, region, project, images)
         return [{**i, "State": states.get(i["ImageId"], i["State"])} for i in found]
 
-    monkeypatch.setattr(catalog, "_images_in", with_state)
+    monkeypatch.setattr(catalog, "project_images", with_state)
     found = catalog.published(AwsClients(settings_for(aws)), "web", ["us-east-1"], project=PROJECT)
     assert [(p.version, p.amis) for p in found] == [("1.1.0", {"us-east-1": kept})]
 
