@@ -1,7 +1,7 @@
-"""Read the estate for the report: versions by packerpy's tags, channels from SSM, verdicts and
-scores from the AMIs' tags. Read-only: one DescribeImages per image and region, one
-GetParametersByPath per image and region, one GetParameterHistory per channel (build region),
-one DescribeImageAttribute per version (build region)."""
+"""Read the estate for the report: versions by packerpy's tags (estate/catalog), channels and
+their history (estate/channels), verdicts and scores from the AMIs' tags. Read-only: one
+DescribeImages per image and region, one GetParameterHistory per channel and region, one
+DescribeImageAttribute per version (build region); the scan and cleanup's plan when configured."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from packerpy.report.model import (
 )
 from packerpy.retention import cleanup as retention
 from packerpy.retention import cost
-from packerpy.support.pool import per_region
 from packerpy.vuln import gate
 
 
@@ -45,26 +44,6 @@ def _age_days(created: str, now: datetime) -> int:
     return max(0, (now - when).days)
 
 
-def _channel_values(aws: AwsClients, region: str, path: str) -> dict[str, str]:  # channel -> AMI id
-    ssm = aws.ssm(region)
-    found: dict[str, str] = {}
-    with translated(f"read channels under {path}", region):
-        for page in ssm.get_paginator("get_parameters_by_path").paginate(Path=path):
-            for parameter in page["Parameters"]:
-                found[parameter["Name"].rsplit("/", 1)[-1]] = parameter["Value"]
-    return found
-
-
-def _history(aws: AwsClients, region: str, name: str) -> list[tuple[str, str]]:
-    """(ISO time, AMI id) of every value the parameter held, oldest first."""
-    events = []
-    for entry in channels.history(aws, region, name):
-        at = entry.get("LastModifiedDate")
-        stamp = at.astimezone(UTC).isoformat() if isinstance(at, datetime) else str(at)
-        events.append((stamp, str(entry["Value"])))
-    return sorted(events)
-
-
 def _shared_with(aws: AwsClients, region: str, ami: str) -> int:
     with translated(f"read launch permissions of {ami}", region):
         found = aws.ec2(region).describe_image_attribute(ImageId=ami, Attribute="launchPermission")
@@ -72,34 +51,53 @@ def _shared_with(aws: AwsClients, region: str, ami: str) -> int:
 
 
 class _Reader:
-    def __init__(self, aws: AwsClients, project: str, prefix: str, now: datetime) -> None:
-        self.aws, self.project, self.prefix, self.now = aws, project, prefix, now
+    def __init__(self, aws: AwsClients, project: Project, now: datetime) -> None:
+        self.aws, self.project, self.now = aws, project, now
+        self.owner = project.config.project.name
 
     def image(self, name: str, image: ImageConfig, default_region: str) -> ImageReport:
         regions = image_regions(image, default_region)
-        published = catalog.published(self.aws, name, regions, project=self.project)
-        path = naming.channel_parameter(self.prefix, self.project, name, "x").rsplit("/", 1)[0]
-        current_amis = dict(
-            per_region(list(regions), lambda r: (r, _channel_values(self.aws, r, path)))
+        published = catalog.published(self.aws, name, regions, project=self.owner)
+        view = channels.read_channels(
+            self.aws,
+            self.owner,
+            name,
+            image.channels,
+            regions,
+            self.project.config.project.ssm_prefix,
+            published,
         )
-        version_of = {ami: p.version for p in published for ami in p.amis.values()}
-        current = {
-            region: {ch: version_of.get(ami, ami) for ch, ami in values.items()}
-            for region, values in current_amis.items()
+        now_on = {
+            region: {ch: entry for ch in image.channels if (entry := view.current(ch, region))}
+            for region in regions
         }
-        rows = tuple(self._row(p, current_amis) for p in published)
-        present = tuple(ch for ch in image.channels if ch in current_amis.get(regions[0], {}))
-        promotions = self._promotions(name, regions[0], present, version_of)
+        promotions = sorted(
+            (
+                ChannelEvent(channel=ch, version=entry.version or entry.ami, at=entry.modified)
+                for ch in image.channels
+                for entry in view.channels[ch].regions[regions[0]].history
+            ),
+            key=lambda event: event.at,
+        )
         return ImageReport(
             name=name,
             regions=regions,
             channels=image.channels,
-            versions=rows,
-            promotions=promotions,
-            current=current,
+            versions=tuple(self._row(name, p, now_on) for p in published),
+            promotions=tuple(promotions),
+            current={
+                region: {ch: entry.version or entry.ami for ch, entry in entries.items()}
+                for region, entries in now_on.items()
+                if entries
+            },
         )
 
-    def _row(self, p: catalog.Published, current: Mapping[str, Mapping[str, str]]) -> VersionRow:
+    def _row(
+        self,
+        name: str,
+        p: catalog.Published,
+        now_on: Mapping[str, Mapping[str, channels.Entry]],
+    ) -> VersionRow:
         amis = tuple(
             RegionAmi(
                 region=region,
@@ -113,12 +111,12 @@ class _Reader:
         on = sorted(
             {
                 ch
-                for region, values in current.items()
-                for ch, ami in values.items()
-                if p.amis.get(region) == ami
+                for region, entries in now_on.items()
+                for ch, entry in entries.items()
+                if p.amis.get(region) == entry.ami
             }
         )
-        first = next(iter(p.amis.items()))
+        first_region, first_ami = next(iter(p.amis.items()))
         tags = p.tags
         return VersionRow(
             version=p.version,
@@ -130,40 +128,18 @@ class _Reader:
             verify_reason=tags.get(naming.VERIFY_REASON_TAG, ""),
             revoked=tags.get(naming.REVOKED_TAG, ""),
             compliance_score=tags.get(naming.COMPLIANCE_SCORE_TAG, ""),
-            vulnerabilities=None,
-            shared_with=_shared_with(self.aws, first[0], first[1]),
+            vulnerabilities=self._findings(name, tags, first_region),
+            shared_with=_shared_with(self.aws, first_region, first_ami),
             cleanup="",
         )
 
-    def _promotions(
-        self, name: str, region: str, channels: tuple[str, ...], version_of: Mapping[str, str]
-    ) -> tuple[ChannelEvent, ...]:
-        events: list[ChannelEvent] = []
-        for channel in channels:
-            parameter = naming.channel_parameter(self.prefix, self.project, name, channel)
-            history = _history(self.aws, region, parameter)
-            events += [
-                ChannelEvent(channel=channel, version=version_of.get(ami, ami), at=at)
-                for at, ami in history
-            ]
-        return tuple(sorted(events, key=lambda e: e.at))
-
-
-def _with_scans(project: Project, aws: AwsClients, image: ImageReport) -> ImageReport:
-    """Each version's vulnerability count at or above scan.fail_on, when the image has
-    advisories configured (the offline scan of its SBOM, vuln/gate.py)."""
-    if project.image(image.name).scan.advisories is None:
-        return image
-
-    def scanned(row: VersionRow) -> VersionRow:
-        region, ami = row.amis[0].region, row.amis[0].ami
-        with translated(f"describe {ami}", region):
-            found = aws.ec2(region).describe_images(ImageIds=[ami])["Images"]
-        tags = {t["Key"]: t["Value"] for t in (found[0].get("Tags", []) if found else [])}
-        _ok, _reason, findings = gate.check(project, aws, image.name, tags, region)
-        return dataclasses.replace(row, vulnerabilities=len(findings))
-
-    return dataclasses.replace(image, versions=tuple(scanned(v) for v in image.versions))
+    def _findings(self, name: str, tags: Mapping[str, str], region: str) -> int | None:
+        """Findings of the offline scan of the version's SBOM (vuln/gate.py), when the image
+        has advisories configured; None (not scanned) otherwise."""
+        if self.project.image(name).scan.advisories is None:
+            return None
+        _ok, _reason, findings = gate.check(self.project, self.aws, name, tags, region)
+        return len(findings)
 
 
 def _with_cleanup(
@@ -210,10 +186,9 @@ def gather(
     """The report of `names` (default: every image of the project)."""
     config = project.config
     moment = now or datetime.now(UTC)
-    reader = _Reader(AwsClients(settings), config.project.name, config.project.ssm_prefix, moment)
+    reader = _Reader(AwsClients(settings), project, moment)
     chosen = names or tuple(config.images)
     images = tuple(reader.image(n, project.image(n), settings.region) for n in chosen)
-    images = tuple(_with_scans(project, reader.aws, image) for image in images)
     images, totals = _with_cleanup(project, reader.aws, images, moment)
     return EstateReport(
         project=config.project.name,
