@@ -22,6 +22,12 @@ from packerpy.aws.settings import AwsSettings
 from packerpy.cli import app as cli_app
 
 REPO = Path(__file__).resolve().parent.parent
+# Hand-written packer templates for the adopt tests: the demo's own (`single`), and a
+# three-file directory with two sources and a post-processor chain.
+ADOPT_TEMPLATES = {
+    "single": REPO / "examples" / "legacy",
+    "multi": REPO / "tests" / "data" / "adopt" / "multi",
+}
 _serial = itertools.count(1)
 
 # The smallest valid project: one image on a pinned base, every other field at its default.

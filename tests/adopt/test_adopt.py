@@ -9,9 +9,7 @@ import pytest
 from packerpy.adopt import checks, propose, register, template
 from packerpy.config import load
 from packerpy.errors import ConfigError
-from tests.helpers import REPO, envelope, make_project, run_cli
-
-DATA = REPO / "tests" / "data" / "adopt"
+from tests.helpers import ADOPT_TEMPLATES, envelope, make_project, run_cli
 
 
 def _tree_hash(path: Path) -> str:
@@ -24,13 +22,13 @@ def _tree_hash(path: Path) -> str:
 @pytest.fixture
 def project_dir(tmp_path: Path) -> Path:
     make_project(tmp_path)
-    for name in ("single", "multi"):
-        shutil.copytree(DATA / name, tmp_path / "packer" / name)
+    for name, source in ADOPT_TEMPLATES.items():
+        shutil.copytree(source, tmp_path / "packer" / name)
     return tmp_path
 
 
 def test_reads_variables_sources_builds_and_post_processors() -> None:
-    single = template.read(DATA / "single")
+    single = template.read(ADOPT_TEMPLATES["single"])
     assert single.variables["ami_name"] == "legacy-web-{{timestamp}}"
     assert [s.ref for s in single.sources] == ["source.amazon-ebs.web"]
     assert single.has_manifest
@@ -40,7 +38,7 @@ def test_reads_variables_sources_builds_and_post_processors() -> None:
         "region": "region",
         "aws_endpoint": "aws_endpoint",
     }
-    multi = template.read(DATA / "multi")
+    multi = template.read(ADOPT_TEMPLATES["multi"])
     assert multi.files == ("build.pkr.hcl", "sources.pkr.hcl", "variables.pkr.hcl")
     assert [s.ref for s in multi.sources] == ["source.amazon-ebs.small", "source.amazon-ebs.large"]
     assert multi.builds[0].name == "both"
@@ -49,7 +47,7 @@ def test_reads_variables_sources_builds_and_post_processors() -> None:
 
 
 def test_an_endpoint_the_template_does_not_route_to_is_named() -> None:
-    multi = template.read(DATA / "multi")
+    multi = template.read(ADOPT_TEMPLATES["multi"])
     endpoint = "http://127.0.0.1:5000"
     unmapped = checks.endpoint_problems(multi, multi.role_variables({}), endpoint)
     assert len(unmapped) == 2
@@ -60,7 +58,9 @@ def test_an_endpoint_the_template_does_not_route_to_is_named() -> None:
 
 
 def test_encryption_as_the_template_writes_it() -> None:
-    assert checks.encrypts(template.read(DATA / "single")) == {"source.amazon-ebs.web": False}
+    assert checks.encrypts(template.read(ADOPT_TEMPLATES["single"])) == {
+        "source.amazon-ebs.web": False
+    }
 
 
 def test_adopt_appends_a_loadable_entry_and_never_touches_the_files(project_dir: Path) -> None:
@@ -119,7 +119,7 @@ def test_adopt_cli_dry_run_writes_nothing(project_dir: Path) -> None:
 
 
 def test_only_selects_the_sources_checked() -> None:
-    multi = template.read(DATA / "multi")
+    multi = template.read(ADOPT_TEMPLATES["multi"])
     endpoint = "http://127.0.0.1:5000"
     problems = checks.endpoint_problems(multi, {}, endpoint, ("both.amazon-ebs.large",))
     assert len(problems) == 1

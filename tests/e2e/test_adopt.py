@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, envelope, run_cli, tags_of
+from tests.helpers import ADOPT_TEMPLATES, REPO, envelope, run_cli, tags_of
 
 pytestmark = pytest.mark.e2e
 
@@ -26,8 +26,8 @@ def _tree(path: Path) -> dict[str, str]:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     (tmp_path / "packerpy.toml").write_text('[project]\nname = "acme"\n')
-    for name in ("single", "multi"):
-        shutil.copytree(DATA / name, tmp_path / "packer" / name)
+    for name, source in ADOPT_TEMPLATES.items():
+        shutil.copytree(source, tmp_path / "packer" / name)
     return tmp_path
 
 
