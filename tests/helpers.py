@@ -138,6 +138,23 @@ def semvers(draw: st.DrawFn) -> str:
     return core + ("-" + ".".join(pre) if pre else "") + ("+" + ".".join(build) if build else "")
 
 
+def loopback_ssh(port: int) -> dict[str, Any]:
+    """An image's communicator and build_env for a bake over the tests' loopback sshd
+    (tests/e2e/test_ssh_bake.py's fixture: key `id_build` in the project, EC2 key pair name)."""
+    return {
+        "communicator": {
+            "type": "ssh",
+            "ssh_username": "root",
+            "ssh_host": "127.0.0.1",
+            "ssh_port": port,
+            "ssh_private_key_file": "id_build",
+            "ssh_keypair_name": "packerpy-e2e",
+            "ssh_timeout": "30s",
+        },
+        "build_env": {"ssh_cidrs": ["127.0.0.1/32"]},
+    }
+
+
 def run_cli(
     *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:

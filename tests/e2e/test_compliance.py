@@ -16,7 +16,7 @@ import pytest
 
 from packerpy import naming
 from tests.e2e.test_ssh_bake import sshd  # noqa: F401 - the loopback sshd fixture, shared
-from tests.helpers import envelope, make_project, run_cli, tags_of
+from tests.helpers import envelope, loopback_ssh, make_project, run_cli, tags_of
 
 pytestmark = [
     pytest.mark.e2e,
@@ -43,16 +43,7 @@ def _project(tmp_path: Path, port: int, key: Path, version: str, profile: str) -
             "COMPLIANCE_OUT": str(tmp_path / "remote/compliance"),
         },
         "compliance": {"profile": profile, "min_score": 50},
-        "communicator": {
-            "type": "ssh",
-            "ssh_username": "root",
-            "ssh_host": "127.0.0.1",
-            "ssh_port": port,
-            "ssh_private_key_file": "id_build",
-            "ssh_keypair_name": "packerpy-e2e",
-            "ssh_timeout": "30s",
-        },
-        "build_env": {"ssh_cidrs": ["127.0.0.1/32"]},
+        **loopback_ssh(port),
     }
     return make_project(tmp_path, images={"web": image})
 

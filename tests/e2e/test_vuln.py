@@ -17,7 +17,7 @@ import tomlkit
 
 from packerpy import naming
 from tests.e2e.test_ssh_bake import sshd  # noqa: F401 - the loopback sshd fixture
-from tests.helpers import envelope, run_cli, tags_of
+from tests.helpers import envelope, loopback_ssh, run_cli, tags_of
 from tests.vuln.conftest import OSV, debian_root
 
 pytestmark = pytest.mark.e2e
@@ -33,16 +33,7 @@ def ssh_project(root: Path, port: int, key: Path, image_root: Path) -> None:
     web = config["images"]["web"]
     web["provisioners"] = ["inventory"]
     web["provisioner_env"] = {"ROOT": str(image_root), "INVENTORY_OUT": str(root / "inv.json")}
-    web["communicator"] = {
-        "type": "ssh",
-        "ssh_username": "root",
-        "ssh_host": "127.0.0.1",
-        "ssh_port": port,
-        "ssh_private_key_file": "id_build",
-        "ssh_keypair_name": "packerpy-e2e",
-        "ssh_timeout": "30s",
-    }
-    web["build_env"] = {"ssh_cidrs": ["127.0.0.1/32"]}
+    web.update(loopback_ssh(port))
     web["sbom"] = {"bucket": "sboms"}
     web["scan"] = {"advisories": "osv", "fail_on": "high"}
     (root / "packerpy.toml").write_text(tomlkit.dumps(config))
