@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import threading
-import time
 
 import pytest
 
@@ -30,7 +29,10 @@ class Recorder:
                 cancel.set()
             if effects.get("interrupt"):
                 os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, delivered to the main thread
-                time.sleep(0.3)  # the call in flight outlives the interrupt and finishes
+                # The call in flight outlives the interrupt and finishes. It waits until the
+                # main thread has handled the signal (set the token): a fixed sleep lost that
+                # race on a loaded CI machine, and the next action started.
+                assert cancel.wait(timeout=30), "the main thread never handled Ctrl-C"
             if effects.get("fail"):
                 raise AwsError(f"aws {region}: tag {ami} failed")
             return effects.get("result")
