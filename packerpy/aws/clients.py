@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from packerpy.aws import sessions
 from packerpy.aws.settings import AwsSettings
 from packerpy.errors import AwsError
 from packerpy.support import regions
@@ -97,8 +98,7 @@ class AwsClients:
         raise AwsError(f"aws {region}: the EC2 endpoint {url} does not answer ({reason})")
 
     def _make(self, service: str, region: str) -> Any:  # noqa: ANN401
-        import boto3  # noqa: PLC0415 - boto3 costs ~0.3 s to import; only AWS commands pay it
-        from botocore.config import Config  # noqa: PLC0415 - with boto3, lazily
+        from botocore.config import Config  # noqa: PLC0415 - ~0.3 s to import; only AWS commands pay it
 
         config = Config(
             retries={
@@ -113,8 +113,8 @@ class AwsClients:
         # is an AwsError naming the setting, not a crash (reliability review 1.1).
         with session_errors(self.settings, f"create the {service} client", region):
             if self._session is None:
-                self._session = boto3.session.Session(profile_name=self.settings.profile)
-            client = self._session.client(
+                self._session = sessions.new_session(self.settings.profile)
+            client = self._session.create_client(
                 service, region_name=region, endpoint_url=self.settings.endpoint_url, config=config
             )
 

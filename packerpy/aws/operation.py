@@ -18,13 +18,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_all
 from dataclasses import dataclass, field
 from typing import Any
 
 from packerpy.aws.clients import CallLog
 from packerpy.errors import Cancelled
-from packerpy.support.pool import MAX_REGION_WORKERS
+from packerpy.support.pool import MAX_REGION_WORKERS, wait_all
 
 # What an action's `execute` receives: the cancel token, for actions that wait (copy).
 Execute = Callable[[threading.Event], object]

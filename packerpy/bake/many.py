@@ -9,7 +9,7 @@ The overall exit code is the worst one (`worst`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from packerpy.aws.settings import AwsSettings
@@ -19,6 +19,7 @@ from packerpy.config import Project
 from packerpy.contract import BuildImageResultData, BuildManyData
 from packerpy.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, PackerpyError
 from packerpy.support import cancel, signals
+from packerpy.support.pool import wait_all
 
 DEFAULT_JOBS = 2
 
@@ -131,12 +132,12 @@ def build_many(
             with signals.held():
                 for name in names:
                     futures[name] = pool.submit(_one, project, name, settings, options_for(name))
-            wait(futures.values())
+            wait_all(futures.values())
         except KeyboardInterrupt:
             for future in futures.values():
                 future.cancel()
             cancel.cancel_all()
-            wait(futures.values())  # packer's clean-up finishes; later signals are absorbed
+            wait_all(futures.values())  # packer's clean-up finishes; later signals are absorbed
     return ManyResult(tuple(_outcome(name, futures.get(name), project) for name in names))
 
 

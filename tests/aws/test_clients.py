@@ -27,6 +27,24 @@ def test_clients_follow_settings_and_are_cached(aws: str) -> None:
     assert clients.ec2("eu-west-1").meta.region_name == "eu-west-1"
 
 
+def test_sessions_share_models_and_client_classes_but_not_clients_or_logs(aws: str) -> None:
+    import boto3
+
+    first, second = AwsClients(settings(aws)), AwsClients(settings(aws))
+    a, b = first.ec2(), second.ec2("eu-west-1")
+    assert a is not b and type(a) is type(b)  # one class per process: built once (31 ms)
+    assert first._session is not second._session  # credentials and profile stay per session
+    assert first._session.get_component("data_loader") is second._session.get_component(
+        "data_loader"
+    )
+    b.describe_regions()
+    assert (first.log.calls, second.log.calls) == ([], [("eu-west-1", "DescribeRegions")])
+    # A session made elsewhere keeps botocore's (and boto3's) own classes and methods.
+    s3 = boto3.session.Session().client("s3", region_name="us-east-1", endpoint_url=aws)
+    assert hasattr(s3, "upload_file")
+    assert type(boto3.session.Session().client("ec2", region_name="us-east-1")) is not type(a)
+
+
 def test_call_log_separates_mutating_calls(aws: str) -> None:
     clients = AwsClients(settings(aws))
     clients.ec2().describe_images(Owners=["self"])

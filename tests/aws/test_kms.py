@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
 
 from packerpy.aws import key_policy
 from packerpy.errors import ConfigError
 from packerpy.steps.protocol import BuiltImage, StepResult
 from packerpy.steps.share import ShareStep
-from tests.helpers import make_ami
+from tests.helpers import boto_client, make_ami
 from tests.steps.amis import context, image_config
 
 A, B = "111122223333", "444455556666"
@@ -27,7 +26,7 @@ OU = "arn:aws:organizations::999988887777:ou/o-abc123def4/ou-ab12-11111111"
 
 
 def kms(endpoint: str) -> Any:
-    return boto3.client("kms", region_name="us-east-1", endpoint_url=endpoint)
+    return boto_client("kms", endpoint)
 
 
 @pytest.fixture

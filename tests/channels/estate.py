@@ -9,7 +9,7 @@ from typing import Any
 from packerpy import config
 from packerpy.aws.settings import AwsSettings
 from packerpy.config import Project
-from tests.helpers import make_ami, make_project, settings_for
+from tests.helpers import boto_client, make_ami, make_project, settings_for
 
 REGIONS = ("us-east-1", "eu-west-1")
 CHANNELS = ("dev", "staging", "prod")
@@ -53,9 +53,7 @@ def publish(
 
 
 def ssm(endpoint: str, region: str) -> Any:
-    import boto3
-
-    return boto3.client("ssm", region_name=region, endpoint_url=endpoint)
+    return boto_client("ssm", endpoint, region)
 
 
 def parameter(channel: str) -> str:

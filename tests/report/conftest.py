@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from packerpy import naming
 from packerpy.config import load
-from tests.helpers import make_ami, make_project
+from tests.helpers import boto_client, make_ami, make_project
 
 
 def _ami(endpoint: str, version: str, **extra: str) -> str:
@@ -36,7 +35,7 @@ def estate(aws: str, tmp_path: Path) -> dict[str, Any]:
         ),
         "2.0.0": _ami(aws, "2.0.0", **{naming.REVOKED_TAG: "CVE-2026-1234"}),
     }
-    ssm = boto3.client("ssm", region_name="us-east-1", endpoint_url=aws)
+    ssm = boto_client("ssm", aws)
     prefix = "/packerpy/acme/web"
     for channel, version in (
         ("prod", "1.0.0"),

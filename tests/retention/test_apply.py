@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 
 from packerpy.aws.clients import AwsClients
@@ -16,7 +15,7 @@ from packerpy.retention import actions, channels, cleanup
 from packerpy.retention.cost import Prices
 from packerpy.retention.model import Policy
 from packerpy.retention.survey import Scope
-from tests.helpers import ec2, make_ami, settings_for, snapshots_of
+from tests.helpers import boto_client, ec2, make_ami, settings_for, snapshots_of
 
 PRICES = Prices(0.05, 0.0125, "2026-11-27")
 
@@ -71,7 +70,7 @@ def test_guard_reads_again_only_when_stale() -> None:
 
 
 def test_channel_history_keeps_target_and_n_distinct_previous(aws: str) -> None:
-    ssm = boto3.client("ssm", region_name="us-east-1", endpoint_url=aws)
+    ssm = boto_client("ssm", aws)
     name = "/packerpy/acme/web/stable"
     for value in ("ami-a", "ami-b", "ami-b", "ami-c", "ami-d"):
         ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)

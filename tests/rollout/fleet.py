@@ -7,12 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from packerpy.aws.clients import AwsClients
 from packerpy.rollout import state
 from packerpy.rollout.model import RolloutOptions
-from tests.helpers import make_ami, make_project, settings_for
+from tests.helpers import boto_client, make_ami, make_project, settings_for
 
 REGION = "us-east-1"
 ASG = "web-prod"
@@ -31,8 +29,7 @@ class Fleet:
     project: Path
 
     def client(self, service: str) -> Any:
-        factory: Any = boto3.client  # its overloads want a literal service name
-        return factory(service, region_name=REGION, endpoint_url=self.endpoint)
+        return boto_client(service, self.endpoint, REGION)
 
     def aws(self) -> AwsClients:
         return AwsClients(settings_for(self.endpoint, REGION))
@@ -72,15 +69,15 @@ def options(**overrides: Any) -> RolloutOptions:
 def build(endpoint: str, tmp_path: Path, *, desired: int = 2) -> Fleet:
     old = make_ami(endpoint, tags={"packerpy:image": "web", "packerpy:version": "1.0.0"})
     new = make_ami(endpoint, tags={"packerpy:image": "web", "packerpy:version": "1.1.0"})
-    ssm = boto3.client("ssm", region_name=REGION, endpoint_url=endpoint)
+    ssm = boto_client("ssm", endpoint, REGION)
     ssm.put_parameter(Name=PARAMETER, Value=new, Type="String", DataType="aws:ec2:image")
-    ec2 = boto3.client("ec2", region_name=REGION, endpoint_url=endpoint)
+    ec2 = boto_client("ec2", endpoint, REGION)
     subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
     vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
     template = ec2.create_launch_template(
         LaunchTemplateName="web", LaunchTemplateData={"ImageId": old, "InstanceType": "t3.micro"}
     )["LaunchTemplate"]["LaunchTemplateId"]
-    elb = boto3.client("elbv2", region_name=REGION, endpoint_url=endpoint)
+    elb = boto_client("elbv2", endpoint, REGION)
     balancer = elb.create_load_balancer(Name="web", Subnets=subnets)["LoadBalancers"][0]
     group = elb.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=vpc)
     arn = group["TargetGroups"][0]["TargetGroupArn"]
@@ -90,9 +87,7 @@ def build(endpoint: str, tmp_path: Path, *, desired: int = 2) -> Fleet:
         Port=80,
         DefaultActions=[{"Type": "forward", "TargetGroupArn": arn}],
     )
-    boto3.client(
-        "autoscaling", region_name=REGION, endpoint_url=endpoint
-    ).create_auto_scaling_group(
+    boto_client("autoscaling", endpoint, REGION).create_auto_scaling_group(
         AutoScalingGroupName=ASG,
         LaunchTemplate={"LaunchTemplateId": template, "Version": "1"},
         MinSize=1,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.helpers import REPO, ec2
+from tests.helpers import REPO, boto_client, ec2
 
 DEPRECATE_AT = datetime(2031, 1, 2, 3, 4, 10, tzinfo=UTC)
 
@@ -173,8 +173,7 @@ def test_f13_describe_regions_lists_opt_in_regions_only_with_all_regions(aws):
 
 
 def test_f3_the_key_behind_alias_aws_ebs_is_aws_managed(aws):
-    import boto3
 
-    kms = boto3.client("kms", region_name="us-east-1", endpoint_url=aws)
+    kms = boto_client("kms", aws)
     assert kms.describe_key(KeyId="alias/aws/ebs")["KeyMetadata"]["KeyManager"] == "AWS"
     assert kms.create_key()["KeyMetadata"]["KeyManager"] == "CUSTOMER"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 
 from packerpy import naming
@@ -13,7 +12,7 @@ from packerpy.aws import kms
 from packerpy.aws.key_policy import GRANT_ORDER
 from packerpy.verify import checks
 from packerpy.verify.facts import Facts
-from tests.helpers import ec2
+from tests.helpers import boto_client, ec2
 from tests.steps.amis import image_config
 from tests.verify.estate import A, B, baked, facts, results
 
@@ -62,7 +61,7 @@ def test_encryption_required_but_missing(aws: str, ami: tuple[str, list[str]]) -
 
 
 def key(endpoint: str, alias: str = "alias/ami") -> str:
-    client = boto3.client("kms", region_name="us-east-1", endpoint_url=endpoint)
+    client = boto_client("kms", endpoint)
     arn = client.create_key()["KeyMetadata"]["Arn"]
     client.create_alias(AliasName=alias, TargetKeyId=arn)
     return str(arn)
@@ -132,7 +131,7 @@ def test_kms_grants_present_when_grant_kms(aws: str, ami: tuple[str, list[str]])
     }
     missing = results(aws, copy, **config)["kms-grants"]
     assert not missing.ok and missing.reason.startswith(f"use of the key to {A}")
-    boto3.client("kms", region_name="us-east-1", endpoint_url=aws).create_grant(
+    boto_client("kms", aws).create_grant(
         KeyId=arn,
         GranteePrincipal=f"arn:aws:iam::{A}:root",
         Operations=list(GRANT_ORDER),

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cyclonedx.schema import SchemaVersion
-from cyclonedx.validation.json import JsonStrictValidator
 
 from packerpy.vuln import cdx, inventory, osv
 from packerpy.vuln.scan import scan
@@ -25,6 +24,10 @@ SUBJECT = cdx.Subject(
 def test_cyclonedx_validates_against_the_schema(
     debian_inventory: Path, alma_inventory: Path
 ) -> None:
+    # Imported here, not at the top: jsonschema's format checkers load rfc3987_syntax, whose
+    # grammar takes 3.1 s to build, and every xdist worker paid that while collecting.
+    from cyclonedx.validation.json import JsonStrictValidator
+
     for source in (debian_inventory, alma_inventory):
         text = cdx.cyclonedx(inventory.load(source), SUBJECT)
         assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-import boto3
 import pytest
 
 from packerpy import config, naming
@@ -20,7 +19,7 @@ from packerpy.config import ImageConfig
 from packerpy.errors import PackerpyError
 from packerpy.records import RunRecord
 from packerpy.vuln import gate, published, store
-from tests.helpers import make_ami, make_project, settings_for, tags_of
+from tests.helpers import boto_client, make_ami, make_project, settings_for, tags_of
 from tests.vuln.conftest import OSV
 
 
@@ -52,7 +51,7 @@ def bake(aws: str, loaded: config.Project, inventory: Path, version: str = "1.0.
 def test_sbom_goes_to_s3_with_sse_and_tags(
     aws: str, tmp_path: Path, debian_inventory: Path
 ) -> None:
-    boto3.client("s3", endpoint_url=aws, region_name="us-east-1").create_bucket(Bucket="sboms")
+    boto_client("s3", aws).create_bucket(Bucket="sboms")
     loaded = project_with(tmp_path, sbom={"bucket": "sboms", "prefix": "sbom/"})
     built = bake(aws, loaded, debian_inventory)
     ami = built.amis["us-east-1"]
@@ -62,9 +61,7 @@ def test_sbom_goes_to_s3_with_sse_and_tags(
     assert built.provenance == {naming.SBOM_TAG: uri, naming.SBOM_SHA_TAG: digest}
     tags = tags_of(aws, "us-east-1", ami)
     assert (tags[naming.SBOM_TAG], tags[naming.SBOM_SHA_TAG]) == (uri, digest)
-    head = boto3.client("s3", endpoint_url=aws, region_name="us-east-1").head_object(
-        Bucket="sboms", Key="sbom/acme/web/1.0.0.cdx.json"
-    )
+    head = boto_client("s3", aws).head_object(Bucket="sboms", Key="sbom/acme/web/1.0.0.cdx.json")
     assert head["ServerSideEncryption"] == "AES256"
     clients = AwsClients(settings_for(aws))
     assert published.sbom_text(loaded, clients, "web", "1.0.0") == text
@@ -137,7 +134,7 @@ def test_all_versions_with_channels(aws: str, tmp_path: Path, debian_inventory: 
     loaded = project_with(tmp_path, channels=["beta", "stable"])
     old = bake(aws, loaded, debian_inventory, "1.0.0")
     make_ami(aws, tags=naming.identity_tags("acme", "web", "1.1.0"))  # built before SBOMs
-    boto3.client("ssm", endpoint_url=aws, region_name="us-east-1").put_parameter(
+    boto_client("ssm", aws).put_parameter(
         Name="/packerpy/acme/web/stable", Value=old.amis["us-east-1"], Type="String"
     )
     scans = published.scan_all(loaded, AwsClients(settings_for(aws)), "web", OSV)
