@@ -83,13 +83,17 @@ def _facts(ami: Ami, estate: Estate, policy: Policy) -> list[str]:
     return found
 
 
-def _only_verified(amis: Iterable[Ami]) -> set[str]:
-    """Per image, the version verified `pass` when it is the only such version."""
+def _only_verified(amis: Iterable[Ami]) -> set[tuple[str, str]]:
+    """(image, version) of each image's version verified `pass`, when it is the only one.
+
+    Keyed by image: a bare version set let web's only verified 0.0.0 keep db's 0.0.0 too,
+    though db had a newer verified version (found by the property test's oracle).
+    """
     by_image: dict[str, set[str]] = {}
     for ami in amis:
         if ami.tags.get(VERIFIED_TAG) == "pass":
             by_image.setdefault(ami.image, set()).add(ami.version)
-    return {next(iter(vs)) for vs in by_image.values() if len(vs) == 1}
+    return {(image, next(iter(vs))) for image, vs in by_image.items() if len(vs) == 1}
 
 
 def _first_pass(
@@ -115,7 +119,7 @@ def _first_pass(
             continue
         keep, delete = _policy_reasons(ami, policy, ranks[ami.image][ami.version], now)
         keep.extend(_facts(ami, estate, policy))
-        if ami.version in verified and ami.tags.get(VERIFIED_TAG) == "pass":
+        if (ami.image, ami.version) in verified and ami.tags.get(VERIFIED_TAG) == "pass":
             keep.append("the only verified-pass version")
         reasons[ami.key] = (keep, delete)
     return reasons

@@ -203,6 +203,22 @@ def test_no_policy_and_unknown_image_keep_everything() -> None:
     ]
 
 
+def test_the_only_verified_version_is_per_image() -> None:
+    """web's only verified version must not protect db's same-numbered one: db has a newer
+    verified version (the property test above found this; it runs without its database in CI)."""
+    passed = {VERIFIED_TAG: "pass"}
+    web = Ami("us-east-1", "ami-1", "web", "0.0.0", NOW - timedelta(days=9), (), passed)
+    old = Ami("us-east-1", "ami-2", "db", "0.0.0", NOW - timedelta(days=9), (), passed)
+    new = Ami("us-east-1", "ami-3", "db", "0.1.0", NOW - timedelta(days=9), (), passed)
+    policy = Policy(keep_last=1, keep_prereleases=0, keep_days=0)
+    decisions = decide(Estate((web, old, new)), {"web": None, "db": policy}, NOW)
+    assert [(d.ami.ami_id, d.keep) for d in decisions] == [
+        ("ami-1", True),
+        ("ami-2", False),
+        ("ami-3", True),
+    ]
+
+
 def test_archive_only_kept_old_amis_nothing_launches() -> None:
     snap = (Snapshot("snap-1", 8),)
     old = Ami("us-east-1", "ami-old", "web", "1.0.0", NOW - timedelta(days=100), snap)
