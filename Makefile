@@ -94,13 +94,13 @@ test: install sshd chromium scap
 compliance: install scap
 	$(BIN)/pytest -m compliance tests/compliance
 
-# The fast loop: no packer, no sshd, no AWS beyond the in-process moto; tests that need packer
-# (marked `packer`) are skipped when it is not on PATH. Two xdist workers (each starts its own
-# moto) took it from 102 s to 58 s on two busy cores; UNIT_WORKERS=0 runs it in one process.
-# The `dev` hypothesis profile runs a fifth of each property's examples (`make test` runs all).
+# The fast loop: no end-to-end tests and no tests on the moto server (marked `e2e` and `moto`;
+# `make test` runs both). Tests that need packer (marked `packer`) are skipped when it is not on
+# PATH. Two xdist workers; UNIT_WORKERS=0 runs it in one process. The `dev` hypothesis profile
+# runs a fifth of each property's examples (`make test` runs all).
 UNIT_WORKERS ?= 2
 unit: $(STAMP)
-	HYPOTHESIS_PROFILE=dev $(BIN)/pytest -m "not e2e" -n $(UNIT_WORKERS)
+	HYPOTHESIS_PROFILE=dev $(BIN)/pytest -m "not e2e and not moto" -n $(UNIT_WORKERS)
 
 # Style, types and the layers of ARCHITECTURE.md (import-linter, configured in pyproject.toml).
 lint: $(STAMP)

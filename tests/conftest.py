@@ -61,6 +61,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Tests on the moto server (the `aws` fixture) are marked `moto`: `make unit` leaves them,
+    # and the e2e tests, to `make test`.
+    moto = pytest.mark.moto
+    for item in items:
+        if "aws" in getattr(item, "fixturenames", ()):
+            item.add_marker(moto)
     if shutil.which("packer") is not None:
         return
     skip = pytest.mark.skip(reason="needs packer on PATH (`make test` installs it)")
