@@ -4,7 +4,8 @@ A plan is data: a tuple of frozen `Action`s (region, verb, resources, detail, wh
 AWS, the request it will make). It can be printed, serialised and compared in tests; the callable
 that carries it out is kept out of comparisons. `Operation.execute` either returns the plan as a
 dry run, or applies it: one region's actions in order (a later action may depend on an earlier
-one there), regions concurrently, at most MAX_REGION_WORKERS at a time.
+one there), except that adjacent actions marked `independent` run together (at most
+MAX_ACTION_WORKERS); regions concurrently, at most MAX_REGION_WORKERS at a time.
 
 Cancellation is cooperative. A cancel token (threading.Event) is checked before each action
 starts; Ctrl-C (or SIGTERM, see support/signals.py) in the main thread sets it, the calls in
@@ -25,6 +26,10 @@ from packerpy.aws.clients import CallLog
 from packerpy.errors import Cancelled
 from packerpy.support.pool import MAX_REGION_WORKERS, wait_all
 
+# Concurrent independent actions in one region (e.g. deregistrations): EC2's request-rate limit
+# for mutating calls is per account and region, and 8 stays well below it.
+MAX_ACTION_WORKERS = 8
+
 # What an action's `execute` receives: the cancel token, for actions that wait (copy).
 Execute = Callable[[threading.Event], object]
 
@@ -43,6 +48,9 @@ class Action:
     payload: Mapping[str, Any] = field(default_factory=dict, hash=False)
     # Carries the action out; None for findings. Not part of the plan's identity.
     execute: Execute | None = field(default=None, compare=False, repr=False)
+    # May run concurrently with the adjacent actions of its region that are independent too
+    # (one AMI's deregistration does not wait for another's); how, not what: not compared.
+    independent: bool = field(default=False, compare=False, repr=False)
 
     def line(self, result: object = None) -> str:
         """The one-line text; an action that made a resource (a copy) names it after `->`."""
@@ -215,30 +223,62 @@ class Operation:
         return outcome
 
     def _region(self, actions: list[Action], gate: threading.Event) -> Outcome:
-        """One region's actions, in order; stop at a failure or once cancelled."""
+        """One region's actions in order, each run of independent ones concurrently; stop at a
+        failure or once cancelled."""
         gate.wait()
-        done: list[Done] = []
-        skipped: list[Action] = []
-        for index, action in enumerate(actions):
-            rest = tuple(actions[index:])
-            if self.cancel.is_set():
-                return Outcome(done=tuple(done), skipped=tuple(skipped), not_started=rest)
-            if action.execute is None:
-                skipped.append(action)
-                continue
-            try:
-                result = action.execute(self.cancel)
-            except Cancelled:  # abandoned a wait: no call was cut off, AWS state is as planned
-                return Outcome(done=tuple(done), skipped=tuple(skipped), not_started=rest)
-            except Exception as exc:  # noqa: BLE001 - recorded, then re-raised by apply
-                return Outcome(
-                    done=tuple(done),
-                    skipped=tuple(skipped),
-                    failed=(Failed(action, exc),),
-                    not_started=rest[1:],
-                )
-            done.append(Done(action, result))
-        return Outcome(done=tuple(done), skipped=tuple(skipped))
+        total, end = Outcome(), 0
+        for group in _groups(actions):
+            end += len(group)
+            part = self._one(group[0]) if len(group) == 1 else self._together(group)
+            total += part
+            if part.failed or part.not_started:
+                return total + Outcome(not_started=tuple(actions[end:]))
+        return total
+
+    def _one(self, action: Action) -> Outcome:
+        """Run one action unless cancelled; a failure or an abandoned wait is in the outcome."""
+        if self.cancel.is_set():
+            return Outcome(not_started=(action,))
+        if action.execute is None:
+            return Outcome(skipped=(action,))
+        try:
+            result = action.execute(self.cancel)
+        except Cancelled:  # abandoned a wait: no call was cut off, AWS state is as planned
+            return Outcome(not_started=(action,))
+        except Exception as exc:  # noqa: BLE001 - recorded, then re-raised by apply
+            return Outcome(failed=(Failed(action, exc),))
+        return Outcome(done=(Done(action, result),))
+
+    def _together(self, group: Sequence[Action]) -> Outcome:
+        """Independent actions, at most MAX_ACTION_WORKERS at a time. After a failure nothing
+        new starts (as in order); the ones in flight finish. Outcomes keep the plan's order."""
+        stop = threading.Event()
+
+        def run(action: Action) -> Outcome:
+            if stop.is_set():
+                return Outcome(not_started=(action,))
+            part = self._one(action)
+            if part.failed:
+                stop.set()
+            return part
+
+        with ThreadPoolExecutor(max_workers=min(MAX_ACTION_WORKERS, len(group))) as pool:
+            parts = list(pool.map(run, group))
+        total = Outcome()
+        for part in parts:
+            total += part
+        return total
+
+
+def _groups(actions: Sequence[Action]) -> list[list[Action]]:
+    """Consecutive independent actions form one group; every other action is a group alone."""
+    groups: list[list[Action]] = []
+    for action in actions:
+        if action.independent and groups and groups[-1][-1].independent:
+            groups[-1].append(action)
+        else:
+            groups.append([action])
+    return groups
 
 
 def _collect(parts: Sequence[Outcome], log: CallLog, start: int, *, cancelled: bool) -> Outcome:

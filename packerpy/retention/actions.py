@@ -1,6 +1,7 @@
 """The actions of a cleanup plan (aws/operation.py), per region in this order: mark the
 snapshots to delete, then per AMI deregister it and delete its snapshots, then finish
-snapshots an interrupted run left, then move old kept snapshots to the archive tier.
+snapshots an interrupted run left, then move old kept snapshots to the archive tier. All but
+the mark are independent of each other and run a few at a time (aws/operation.py).
 
 Safe to kill at any point and run again: the mark (a `packerpy:cleanup` tag) is set on the
 snapshots before their AMI is deregistered, so a rerun finds a deregistered AMI's snapshots;
@@ -140,8 +141,9 @@ def delete(aws: AwsClients, guard: Guard, decision: Decision, snapshots: Sequenc
 
     detail = f"({ami.image} {ami.version}, {ami.gib} GiB: {'; '.join(decision.reasons)})"
     payload = {"ImageId": ami.ami_id, "SnapshotIds": list(snapshots)}
+    resources = (ami.ami_id, *snapshots)
     return Action(
-        ami.region, "delete", (ami.ami_id, *snapshots), detail, payload=payload, execute=execute
+        ami.region, "delete", resources, detail, payload=payload, execute=execute, independent=True
     )
 
 
@@ -149,7 +151,8 @@ def delete_leftover(aws: AwsClients, region: str, snapshot: str, why: str) -> Ac
     def execute(_cancel: threading.Event) -> object:
         return _delete_snapshot(aws, region, snapshot)
 
-    return Action(region, "delete-snapshot", (snapshot,), f"({why})", execute=execute)
+    detail = f"({why})"
+    return Action(region, "delete-snapshot", (snapshot,), detail, execute=execute, independent=True)
 
 
 def archive(aws: AwsClients, guard: Guard, decision: Decision, snapshots: Sequence[str]) -> Action:
@@ -166,4 +169,5 @@ def archive(aws: AwsClients, guard: Guard, decision: Decision, snapshots: Sequen
         return None
 
     detail = f"({ami.image} {ami.version}, {ami.gib} GiB, kept: {'; '.join(decision.reasons)})"
-    return Action(ami.region, "archive", (ami.ami_id, *snapshots), detail, execute=execute)
+    resources = (ami.ami_id, *snapshots)
+    return Action(ami.region, "archive", resources, detail, execute=execute, independent=True)
