@@ -55,15 +55,19 @@ def _install_class_cache() -> None:
         if original is None or getattr(original, "packerpy_cached", False):
             return
 
-        def create_client_class(self: Any, service_name: str, service_model: Any) -> type:  # noqa: ANN401
-            if getattr(self, "_event_emitter", None) not in _OURS:
-                return original(self, service_name, service_model)  # type: ignore[no-any-return]
+        def create_client_class(self: Any, *args: Any, **kwargs: Any) -> type:  # noqa: ANN401
+            # Anything but botocore's current (service_name, service_model) call, or a session
+            # made elsewhere, gets botocore's own method untouched.
+            ours = getattr(self, "_event_emitter", None) in _OURS
+            if not ours or len(args) != 2 or kwargs:
+                return original(self, *args, **kwargs)  # type: ignore[no-any-return]
+            service_name, service_model = args
             # Our sessions share one loader and register the same built-in handlers, so the
             # class depends only on the service and its API version.
-            key = (service_name, str(service_model.api_version))
+            key = (str(service_name), str(getattr(service_model, "api_version", "")))
             cls = _CLASSES.get(key)
             if cls is None:
-                cls = _CLASSES.setdefault(key, original(self, service_name, service_model))
+                cls = _CLASSES.setdefault(key, original(self, *args))
             return cls
 
         create_client_class.packerpy_cached = True  # type: ignore[attr-defined]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import signal
 import threading
+import time
+from collections.abc import Callable
 
 import pytest
 
@@ -22,8 +23,18 @@ class Recorder:
         self.ran: list[str] = []
         self.lock = threading.Lock()
 
-    def action(self, region: str, ami: str, **effects: object) -> Action:
+    def action(
+        self,
+        region: str,
+        ami: str,
+        *,
+        independent: bool = False,
+        before: Callable[[], object] | None = None,
+        **effects: object,
+    ) -> Action:
         def execute(cancel: threading.Event) -> object:
+            if before is not None:
+                before()
             with self.lock:
                 self.ran.append(f"{region}/{ami}")
             if effects.get("cancel"):
@@ -38,7 +49,10 @@ class Recorder:
                 raise AwsError(f"aws {region}: tag {ami} failed")
             return effects.get("result")
 
-        return Action(region, "tag", (ami,), payload={"Resources": [ami]}, execute=execute)
+        payload = {"Resources": [ami]}
+        return Action(
+            region, "tag", (ami,), payload=payload, execute=execute, independent=independent
+        )
 
 
 def test_a_plan_is_data_compared_without_its_callables() -> None:
@@ -152,20 +166,12 @@ def test_adjacent_independent_actions_of_a_region_run_together_in_plan_order() -
     """Deregistering 460 AMIs one after the other took 5.1 s against moto (issue 14)."""
     both_running = threading.Barrier(2, timeout=30)  # broken (an error) unless both overlap
     recorder = Recorder()
-
-    def overlapping(ami: str) -> Action:
-        action = recorder.action("us-east-1", ami)
-        run = action.execute
-        assert run is not None
-
-        def execute(cancel: threading.Event) -> object:
-            both_running.wait()
-            return run(cancel)
-
-        return dataclasses.replace(action, execute=execute, independent=True)
-
-    first = recorder.action("us-east-1", "ami-0")  # not independent: runs before the others
-    plan = (first, overlapping("ami-1"), overlapping("ami-2"), recorder.action("us-east-1", "x"))
+    plan = (
+        recorder.action("us-east-1", "ami-0"),  # not independent: runs before the others
+        recorder.action("us-east-1", "ami-1", independent=True, before=both_running.wait),
+        recorder.action("us-east-1", "ami-2", independent=True, before=both_running.wait),
+        recorder.action("us-east-1", "x"),
+    )
     outcome = Operation(CallLog()).execute(plan)
     assert [d.action for d in outcome.done] == list(plan)
     assert recorder.ran[0] == "us-east-1/ami-0" and recorder.ran[-1] == "us-east-1/x"
@@ -173,23 +179,16 @@ def test_adjacent_independent_actions_of_a_region_run_together_in_plan_order() -
 
 def test_a_failure_among_independent_actions_starts_nothing_new() -> None:
     recorder = Recorder()
-
-    def slow(ami: str) -> Action:
-        """An action still running well after ami-0 has failed (half a second)."""
-        action = recorder.action("us-east-1", ami)
-        run = action.execute
-        assert run is not None
-
-        def execute(cancel: threading.Event) -> object:
-            threading.Event().wait(0.5)
-            return run(cancel)
-
-        return dataclasses.replace(action, execute=execute, independent=True)
-
-    failing = dataclasses.replace(
-        recorder.action("us-east-1", "ami-0", fail=True), independent=True
+    # The others are still running well after ami-0 has failed (half a second each).
+    group = (
+        recorder.action("us-east-1", "ami-0", independent=True, fail=True),
+        *(
+            recorder.action(
+                "us-east-1", f"ami-{n}", independent=True, before=lambda: time.sleep(0.5)
+            )
+            for n in range(1, 40)
+        ),
     )
-    group = (failing, *(slow(f"ami-{n}") for n in range(1, 40)))
     with pytest.raises(AwsError, match="tag ami-0 failed"):
         Operation(CallLog()).execute((*group, recorder.action("us-east-1", "after")))
     # Those already running when ami-0 failed finish; nothing else in the group starts, nor
