@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from packerpy.naming import BASE_AMI_TAG, KEEP_TAG, VERIFIED_TAG
 from packerpy.retention.model import Ami, Decision, Estate, Key, Policy, Snapshot
 from packerpy.retention.plan import decide
+from tests.helpers import examples
 
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
 REGIONS = ("us-east-1", "eu-west-1")
@@ -128,7 +129,7 @@ def expected_kept(estate: Estate, policies: dict[str, Policy | None]) -> set[Key
     return kept
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(estates())
 def test_kept_set_is_exactly_what_the_policy_says(
     drawn: tuple[Estate, dict[str, Policy | None]],
@@ -139,7 +140,7 @@ def test_kept_set_is_exactly_what_the_policy_says(
     assert {d.ami.key for d in decisions if d.keep} == expected_kept(estate, policies)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(estates())
 def test_nothing_protected_is_ever_deleted(
     drawn: tuple[Estate, dict[str, Policy | None]],
