@@ -143,15 +143,14 @@ def start(
             env=env,
         )
     endpoint = f"http://{HOST}:{port}"
-    deadline = time.monotonic() + wait
-    while not _answers(endpoint):
-        if not proc.is_alive(pid) or time.monotonic() > deadline:
-            proc.terminate(pid)
-            tail = log.read_text(errors="replace").splitlines()[-5:] if log.exists() else []
-            raise SandboxError(
-                f"sandbox: moto server did not start on {endpoint} (log: {log})", detail=tail
-            )
-        time.sleep(0.1)
+    try:
+        _wait_until_it_answers(endpoint, pid, log, wait)
+    except BaseException:
+        # Whatever ends the wait (it timing out, a Ctrl-C, a test's timeout) must not leave a
+        # server that no state file names: nothing could stop it later. Found: 22 of them,
+        # left by test sessions that timed out while moto was still importing.
+        proc.terminate(pid)
+        raise
     state = state_dir / STATE_NAME
     found = liveness.identify(pid)
     create_time = found.create_time if found is not None else None
@@ -168,6 +167,17 @@ def start(
         started=True,
         create_time=create_time,
     )
+
+
+def _wait_until_it_answers(endpoint: str, pid: int, log: Path, wait: float) -> None:
+    deadline = time.monotonic() + wait
+    while not _answers(endpoint):
+        if not proc.is_alive(pid) or time.monotonic() > deadline:
+            tail = log.read_text(errors="replace").splitlines()[-5:] if log.exists() else []
+            raise SandboxError(
+                f"sandbox: moto server did not start on {endpoint} (log: {log})", detail=tail
+            )
+        time.sleep(0.1)
 
 
 def stop(state_dir: Path) -> Sandbox | None:

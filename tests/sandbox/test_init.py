@@ -7,9 +7,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from packerpy import sandbox
-from packerpy.support import liveness
+from packerpy.support import liveness, proc
 
 
 def write_state(state_dir: Path, **state: object) -> None:
@@ -77,6 +80,30 @@ def test_start_records_the_create_time_and_stop_ends_the_server(tmp_path: Path) 
     stopped = sandbox.stop(tmp_path)
     assert stopped is not None and stopped.stale is None
     assert liveness.identify(box.pid) is None
+
+
+def test_a_start_interrupted_while_waiting_leaves_no_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C (or a test's timeout) while moto still imports: the server is stopped, since no
+    state file names it yet and nothing could stop it later."""
+    spawned: list[int] = []
+    real_spawn = proc.spawn_detached
+
+    def spawn(*args: Any, **kwargs: Any) -> int:
+        spawned.append(real_spawn(*args, **kwargs))
+        return spawned[-1]
+
+    def interrupted(_endpoint: str) -> bool:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(proc, "spawn_detached", spawn)
+    monkeypatch.setattr(sandbox, "_answers", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sandbox.start(tmp_path)
+    (pid,) = spawned
+    assert not proc.is_alive(pid)
+    assert not (tmp_path / sandbox.STATE_NAME).exists()
 
 
 def test_state_dir_is_per_user_not_per_directory(tmp_path: Path) -> None:
