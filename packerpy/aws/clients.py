@@ -1,7 +1,8 @@
-"""The one place boto3 clients are made: region, profile, endpoint and retry policy.
+"""The one place AWS clients are made: region, profile, endpoint and retry policy.
 
 Pointing `AWS_ENDPOINT_URL` (or `aws.endpoint_url`, or `--endpoint-url`) at a local server
-redirects every client packerpy creates. boto3 is imported only when a client is first needed.
+redirects every client packerpy creates. botocore (boto3's core; sessions in aws/sessions.py) is
+imported only when a client is first needed.
 """
 
 from __future__ import annotations
@@ -52,10 +53,10 @@ class AwsClients:
         self._lock = threading.Lock()
         self._session: Any = None
 
-    def client(self, service: str, region: str | None = None) -> Any:  # noqa: ANN401 - boto3 clients are dynamic
+    def client(self, service: str, region: str | None = None) -> Any:  # noqa: ANN401 - botocore clients are dynamic
         region = region or self.settings.region
         key = (service, region)
-        with self._lock:  # boto3 sessions are not thread-safe; clients are
+        with self._lock:  # botocore sessions are not thread-safe; clients are
             if key not in self._clients:
                 self._clients[key] = self._make(service, region)
             return self._clients[key]
@@ -82,7 +83,7 @@ class AwsClients:
 
         packer's HTTP client has no read timeout: an endpoint that accepts connections and never
         answers hangs a bake indefinitely (measured: > 3 minutes, then killed). Any HTTP answer,
-        even an error status, proves the endpoint is there; a plain request avoids boto3's
+        even an error status, proves the endpoint is there; a plain request avoids botocore's
         ~0.35 s import and EC2 model load on the path before the bake.
         """
         url = self.ec2_endpoint(region)
@@ -148,7 +149,7 @@ def profile_setting(settings: AwsSettings | None) -> str:
 
 def _setup_message(exc: Exception, settings: AwsSettings | None) -> str | None:
     """The message for botocore's configuration errors (profile, config files, region)."""
-    from botocore.exceptions import (  # noqa: PLC0415 - botocore loads with boto3, lazily
+    from botocore.exceptions import (  # noqa: PLC0415 - lazily, as the clients
         ConfigParseError,
         NoRegionError,
         PartialCredentialsError,
@@ -169,7 +170,7 @@ def _setup_message(exc: Exception, settings: AwsSettings | None) -> str | None:
 @contextmanager
 def session_errors(settings: AwsSettings, action: str, region: str) -> Iterator[None]:
     """Making a session or client: botocore's errors (and a URL it cannot parse) as AwsErrors."""
-    from botocore.exceptions import BotoCoreError  # noqa: PLC0415 - lazy, as boto3
+    from botocore.exceptions import BotoCoreError  # noqa: PLC0415 - lazily, as the clients
 
     try:
         yield
@@ -184,7 +185,7 @@ def session_errors(settings: AwsSettings, action: str, region: str) -> Iterator[
 @contextmanager
 def translated(action: str, region: str) -> Iterator[None]:
     """Turn botocore's exceptions into one-line AwsErrors naming what was being done and where."""
-    from botocore.exceptions import (  # noqa: PLC0415 - botocore loads with boto3, lazily
+    from botocore.exceptions import (  # noqa: PLC0415 - lazily, as the clients
         BotoCoreError,
         ClientError,
         NoCredentialsError,

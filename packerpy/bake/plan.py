@@ -71,7 +71,7 @@ class Preflight:
 
     def __init__(self, aws: AwsClients, region: str, project: Project) -> None:
         self._reachable = _in_background(lambda: aws.check_reachable(region))
-        # boto3's import and EC2 model load (~0.35 s) overlap packer's version check and lint.
+        # botocore's import and the EC2 client (~0.35 s) overlap packer's version check and lint.
         self._warm = _in_background(lambda: aws.ec2(region))
         self._git = _in_background(lambda: provenance.git_state(project.root))
 
