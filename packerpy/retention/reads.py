@@ -7,13 +7,13 @@ read only for AMIs no other rule keeps (a kept AMI is kept anyway), a few at a t
 from __future__ import annotations
 
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from packerpy.aws.clients import AwsClients, translated
 from packerpy.aws.pages import items
 from packerpy.naming import CLEANUP_TAG, PROJECT_TAG
 from packerpy.retention.inventory import SNAPSHOTS_PAGE, chunks, tags_of
+from packerpy.support.pool import each
 
 # Concurrent DescribeImageAttribute calls per region: EC2's request-rate limit for
 # describe calls is per account and region, 8 stays far below it.
@@ -42,11 +42,7 @@ def shares(aws: AwsClients, region: str, amis: Iterable[str]) -> dict[str, tuple
             found = ec2.describe_image_attribute(ImageId=ami, Attribute="launchPermission")
         return ami, tuple(_permission(dict(e)) for e in found.get("LaunchPermissions", []))
 
-    listed = list(dict.fromkeys(amis))
-    if not listed:
-        return {}
-    with ThreadPoolExecutor(max_workers=min(SHARE_READERS, len(listed))) as pool:
-        return {ami: whys for ami, whys in pool.map(one, listed) if whys}
+    return {ami: whys for ami, whys in each(list(dict.fromkeys(amis)), one, SHARE_READERS) if whys}
 
 
 def _snapshots(aws: AwsClients, region: str, action: str, **kwargs: object) -> list[Any]:
