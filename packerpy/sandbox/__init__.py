@@ -143,20 +143,20 @@ def start(
             env=env,
         )
     endpoint = f"http://{HOST}:{port}"
+    state = state_dir / STATE_NAME
     try:
         _wait_until_it_answers(endpoint, pid, log, wait)
+        found = liveness.identify(pid)
+        create_time = found.create_time if found is not None else None
+        atomic.write_text(
+            state, json.dumps({"pid": pid, "port": port, "create_time": create_time}) + "\n"
+        )
     except BaseException:
-        # Whatever ends the wait (it timing out, a Ctrl-C, a test's timeout) must not leave a
-        # server that no state file names: nothing could stop it later. Found: 22 of them,
-        # left by test sessions that timed out while moto was still importing.
+        # Whatever ends the start before the state file names the server (the wait timing out,
+        # a Ctrl-C, a test's timeout, a failed write) stops it: nothing could stop it later.
+        # Found: 22 of them, left by test sessions that timed out while moto still imported.
         proc.terminate(pid)
         raise
-    state = state_dir / STATE_NAME
-    found = liveness.identify(pid)
-    create_time = found.create_time if found is not None else None
-    atomic.write_text(
-        state, json.dumps({"pid": pid, "port": port, "create_time": create_time}) + "\n"
-    )
     return Sandbox(
         pid=pid,
         port=port,

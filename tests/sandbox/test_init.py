@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from packerpy import sandbox
-from packerpy.support import liveness, proc
+from packerpy.support import atomic, liveness, proc
 
 
 def write_state(state_dir: Path, **state: object) -> None:
@@ -82,11 +82,25 @@ def test_start_records_the_create_time_and_stop_ends_the_server(tmp_path: Path) 
     assert liveness.identify(box.pid) is None
 
 
-def test_a_start_interrupted_while_waiting_leaves_no_server(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def _interrupted(*_args: object) -> bool:
+    raise KeyboardInterrupt
+
+
+def _unwritable(*_args: object) -> None:
+    raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize(
+    ("where", "fails", "error"),
+    [(sandbox, "_answers", KeyboardInterrupt), (atomic, "write_text", OSError)],
+    ids=["ctrl-c while waiting", "state not written"],
+)
+def test_a_start_that_ends_before_the_state_names_the_server_stops_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: Any, fails: str, error: type
 ) -> None:
-    """A Ctrl-C (or a test's timeout) while moto still imports: the server is stopped, since no
-    state file names it yet and nothing could stop it later."""
+    """A Ctrl-C (or a test's timeout) while moto still imports, or a state file that cannot be
+    written: the server is stopped, since no state file names it and nothing could stop it
+    later."""
     spawned: list[int] = []
     real_spawn = proc.spawn_detached
 
@@ -94,12 +108,9 @@ def test_a_start_interrupted_while_waiting_leaves_no_server(
         spawned.append(real_spawn(*args, **kwargs))
         return spawned[-1]
 
-    def interrupted(_endpoint: str) -> bool:
-        raise KeyboardInterrupt
-
     monkeypatch.setattr(proc, "spawn_detached", spawn)
-    monkeypatch.setattr(sandbox, "_answers", interrupted)
-    with pytest.raises(KeyboardInterrupt):
+    monkeypatch.setattr(where, fails, _interrupted if error is KeyboardInterrupt else _unwritable)
+    with pytest.raises(error):
         sandbox.start(tmp_path)
     (pid,) = spawned
     assert not proc.is_alive(pid)
