@@ -138,8 +138,8 @@ def moto_endpoint(
 
 
 def _uses_moto(item: pytest.Item) -> bool:
-    """The `aws` fixture, or an e2e test (they take `moto_endpoint` themselves)."""
-    return "aws" in getattr(item, "fixturenames", ()) or item.get_closest_marker("e2e") is not None
+    """Marked `moto` (the `aws` fixture, see above) or e2e (they take `moto_endpoint` themselves)."""
+    return any(item.get_closest_marker(name) is not None for name in ("moto", "e2e"))
 
 
 def _stock_images(path: Path) -> Path:

@@ -10,6 +10,8 @@ import argparse
 import signal
 import threading
 
+from packerpy.support.pool import SIGNAL_POLL_S
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="packerpy's local AWS (moto) server")
@@ -28,9 +30,9 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
     server.start()
-    # Woken every 0.2 s: the handlers run in the main thread only, and a SIGTERM the kernel
-    # hands to one of the server's threads would not interrupt a wait without a timeout.
-    while not done.wait(0.2):
+    # Woken every SIGNAL_POLL_S (as support/pool.wait_all): the handlers run in the main thread
+    # only, and a SIGTERM the kernel hands to a server thread would not interrupt a plain wait.
+    while not done.wait(SIGNAL_POLL_S):
         pass
     server.stop()
 
