@@ -21,7 +21,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 import packerpy
-from packerpy.cli import output
+from packerpy.cli import output, process
 from packerpy.cli.commands import LazyGroup, command_of
 from packerpy.errors import (
     EXIT_CONFIG,
@@ -223,8 +223,11 @@ def main() -> NoReturn:
     The run's signal handlers stay until the process exits, so a signal after the outcome was
     printed cannot turn into a signal exit status.
     """
+    process.start()
     signals.install()
-    sys.exit(_boundary(sys.argv[1:]))
+    code = _boundary(sys.argv[1:])
+    process.exiting(code)
+    sys.exit(code)
 
 
 __all__ = ["CliContext", "app", "main", "run", "wants_json"]

@@ -15,6 +15,8 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from packerpy.cli import process
+
 # Where the name of the running command ("version show") is kept in click's shared ctx.meta,
 # so the error boundary can name it in a failure envelope.
 COMMAND_KEY = "packerpy.command"
@@ -144,7 +146,9 @@ class CommandGroup(TyperGroup):
 
 def _load(name: str) -> Any:  # noqa: ANN401 - a click command (typer vendors click untyped)
     module = importlib.import_module(f"{__name__}.{COMMANDS[name].module}")
-    return typer.main.get_group(module.app).commands[name]
+    command = typer.main.get_group(module.app).commands[name]
+    process.settled()
+    return command
 
 
 class _Commands(MutableMapping[str, Any]):
