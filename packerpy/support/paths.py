@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -12,6 +13,12 @@ def builtin(kind: str) -> Path:
     """hcl_templates/ or provisioners/: package data in a wheel, top level in a checkout."""
     shipped = _PACKAGE / "_data" / kind
     return shipped if shipped.is_dir() else _PACKAGE.parent / kind
+
+
+def user_cache(kind: str) -> Path:
+    """packerpy's cache of `kind` for this user: $XDG_CACHE_HOME/packerpy/KIND (~/.cache)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "packerpy" / kind
 
 
 def find(dirs: Iterable[Path], filename: str) -> Path | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import pickle
 import struct
 import zipfile
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from packerpy.errors import PackerpyError
-from packerpy.support import atomic
+from packerpy.support import atomic, paths
 from packerpy.vuln import severity
 
 # Bump when Index's shape changes: an old cache file is then ignored.
@@ -204,8 +203,7 @@ def fingerprint(path: Path) -> str:
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "packerpy" / "osv"
+    return paths.user_cache("osv")
 
 
 def load(path: Path, *, use_cache: bool = True) -> Index:
