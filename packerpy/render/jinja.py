@@ -8,6 +8,7 @@ What a template may read is declared in render/contract.py; this module only run
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import re
@@ -34,7 +35,7 @@ from packerpy.render.contract import (
     TEMPLATE_CONTRACT_VERSION,
     builtin_variables,
 )
-from packerpy.support import atomic
+from packerpy.support import atomic, paths
 
 # Names that moved to contract.py and assets.py stay importable from here for existing callers.
 __all__ = [
@@ -147,6 +148,22 @@ def _attrs(values: Mapping[str, object], indent: int = 2) -> hcl.Hcl:
         raise _Refused(str(exc)) from None
 
 
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept in the user's cache: compiling the built-in template took
+    0.067 s of every build. Jinja keys each by the template's path and checks the source's
+    checksum (an edited template compiles again) and Python's version before using it."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):  # jinja's own misses only some (a file as parent)
+            super().load_bytecode(bucket)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        # A cache that cannot be written only loses the speed-up.
+        with contextlib.suppress(OSError):
+            Path(self.directory).mkdir(parents=True, exist_ok=True)
+            super().dump_bytecode(bucket)
+
+
 # One per search path: a template compiles once, not per image (half of a 50-image validate).
 @functools.cache
 def template_environment(search_path: tuple[Path, ...]) -> jinja2.Environment:
@@ -163,6 +180,7 @@ def template_environment(search_path: tuple[Path, ...]) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         finalize=_finalize,
+        bytecode_cache=_CompiledTemplates(str(paths.user_cache("jinja"))),
     )
     # contract.TEMPLATE_FILTERS and TEMPLATE_FUNCTIONS: the helpers every template may use.
     env.filters["hcl"] = _encode

@@ -4,6 +4,7 @@ import re
 import textwrap
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from packerpy import config
@@ -409,3 +410,40 @@ def test_r1_13_ipv6_ssh_cidrs_refused_on_packer_1_6(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"build_env\.ssh_cidrs: '2001:db8::/32' is IPv6"):
         rendered(tmp_path / "old", text, info=V1_6)
     assert "2001:db8::/32" in rendered(tmp_path / "new", text, info=V1_9).text
+
+
+def test_compiled_templates_are_reused_until_the_source_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "project"
+    root.mkdir()
+    override(root, 'build {\n  name = {{ "one" | hcl }}\n}\n')
+    assert 'name = "one"' in rendered(root).text
+    assert list((tmp_path / "cache" / "packerpy" / "jinja").glob("__jinja2_*.cache"))
+
+    render.template_environment.cache_clear()  # as a new process would start
+    compiled = jinja2.Environment.compile
+
+    def not_again(*args: object, **kwargs: object) -> object:
+        raise AssertionError("compiled a template the cache holds")
+
+    monkeypatch.setattr(jinja2.Environment, "compile", not_again)
+    assert 'name = "one"' in rendered(root).text
+
+    monkeypatch.setattr(jinja2.Environment, "compile", compiled)
+    render.template_environment.cache_clear()
+    (root / "hcl_templates" / "amazon-ebs.pkr.hcl.j2").write_text(
+        'build {\n  name = {{ "two" | hcl }}\n}\n'
+    )
+    assert 'name = "two"' in rendered(root).text
+
+
+def test_a_cache_that_cannot_be_written_only_loses_the_speed_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    render.template_environment.cache_clear()
+    assert rendered(tmp_path / "project").text
