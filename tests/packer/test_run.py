@@ -20,7 +20,7 @@ from packerpy.errors import (
 )
 from packerpy.packer import binary as packer
 from packerpy.packer.events import Event, UiEvent
-from packerpy.support import constraints
+from packerpy.support import constraints, proc
 
 INFO = packer.PackerInfo(binary="/usr/bin/packer", version=(1, 6, 6))
 
@@ -327,3 +327,34 @@ def test_failure_shows_the_scripts_own_stderr_and_keeps_packer_txt(tmp_path: Pat
     assert "==> null.x: oops-from-script" in human
     assert "    null.x: fine" in human
     assert not any("%!(PACKER_COMMA)" in line for line in human)
+
+
+def test_a_binarys_version_is_asked_once_until_the_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    fake = fake_packer(tmp_path, "Packer v1.6.6")
+    assert packer.detect(fake).version == (1, 6, 6)
+
+    packer._detect.cache_clear()  # as the next run would start
+    ran = proc.run
+
+    def not_again(*args: object, **kwargs: object) -> object:
+        raise AssertionError("ran `packer version` for a binary already asked")
+
+    monkeypatch.setattr(proc, "run", not_again)
+    assert packer.detect(fake).version == (1, 6, 6)
+
+    monkeypatch.setattr(proc, "run", ran)
+    packer._detect.cache_clear()
+    fake_packer(tmp_path, "Packer v1.6.10")  # upgraded in place
+    assert packer.detect(fake).version == (1, 6, 10)
+
+
+def test_a_cache_that_cannot_be_written_still_detects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    assert packer.detect(fake_packer(tmp_path, "Packer v1.6.6")).version == (1, 6, 6)
