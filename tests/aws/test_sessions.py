@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.loaders import Loader, create_loader
+from botocore.loaders import create_loader
 
 from packerpy.aws import sessions
 from packerpy.support import paths
@@ -21,13 +22,13 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def fresh_loader() -> Any:
     """A loader of its own: the process's shared one keeps what it read in memory."""
-    return Loader(file_loader=sessions._cached_file_loader())
+    return sessions.new_loader()
 
 
 def test_a_model_read_through_the_cache_is_botocores_own(cache: Path) -> None:
     expected = create_loader().load_service_model("ec2", "service-2")
     first = fresh_loader().load_service_model("ec2", "service-2")
-    assert len(list(cache.glob("*.marshal"))) == 1  # written on the first read
+    assert len(list(cache.glob("*.marshal"))) == 2  # the model and the service listing
     second = fresh_loader().load_service_model("ec2", "service-2")
     assert first == second == expected
     # Key order matters to botocore (members are built in file order): kept on both paths.
@@ -63,6 +64,25 @@ def test_an_unwritable_cache_only_loses_the_speed_up(
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     expected = create_loader().load_data("endpoints")
     assert fresh_loader().load_data("endpoints") == expected
+
+
+def test_the_service_listing_is_kept_until_botocores_data_changes(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = create_loader().list_available_services("service-2")
+    assert fresh_loader().list_available_services("service-2") == expected
+    monkeypatch.setattr(os, "listdir", lambda *_: pytest.fail("listed botocore's data again"))
+    assert fresh_loader().list_available_services("service-2") == expected
+
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache.parent.parent))  # undo() reset it
+    data = Path(fresh_loader().search_paths[-1])
+    (data / "packerpy-test-service").mkdir()  # a directory added: the listing is read again
+    try:
+        listed = fresh_loader().list_available_services("service-2")
+    finally:
+        (data / "packerpy-test-service").rmdir()
+    assert listed == expected  # an empty directory is no service, as botocore says
 
 
 def test_small_files_are_not_cached(cache: Path) -> None:
