@@ -139,7 +139,9 @@ def _follow(child: subprocess.Popen[bytes], path: Path, consume: Callable[[str],
     """Feed each line `child` writes to `path` to `consume`, until the child has exited.
 
     A plain poll loop (no inotify): packer prints a line every few seconds at most, and a
-    50 ms delay in showing one is invisible next to a bake.
+    50 ms delay in showing one is invisible next to a bake. The wait between reads is the
+    child's own (Popen.wait checks after 0.5, 1, 2, ... ms), so its exit is seen within a few
+    milliseconds, not at the end of a 50 ms sleep (25 ms later on average, on every bake).
     """
     pending = b""
     with path.open("rb") as reader:
@@ -157,7 +159,8 @@ def _follow(child: subprocess.Popen[bytes], path: Path, consume: Callable[[str],
                     break
                 pending += rest
                 continue
-            time.sleep(POLL_SECONDS)
+            with suppress(subprocess.TimeoutExpired):
+                child.wait(POLL_SECONDS)
     if pending:
         consume(pending.decode("utf-8", "replace"))
 
