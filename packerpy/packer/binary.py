@@ -6,8 +6,6 @@ them lives in run.py; the runners stay importable from here for existing callers
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import importlib
 import os
 import re
@@ -19,8 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from packerpy.errors import PackerMissingError, PackerpyError
-from packerpy.support import atomic, constraints, paths, proc
+from packerpy.errors import PackerMissingError
+from packerpy.packer import version_cache
+from packerpy.support import constraints, proc
 from packerpy.support.constraints import Triple
 
 if TYPE_CHECKING:
@@ -142,13 +141,7 @@ def _detect(binary: str) -> PackerInfo:
     path = shutil.which(binary)
     if path is None:
         raise PackerMissingError(f"packer: {binary!r} not found on PATH; {INSTALL_HINT}")
-    cache = _version_cache(path)
-    version = _read_cached_version(cache)
-    if version is None:
-        version = _run_version(path)
-        if cache is not None:
-            with contextlib.suppress(PackerpyError):  # a read-only cache loses the speed-up only
-                atomic.write_text(cache, constraints.text(version))
+    version = version_cache.version_of(path, _run_version)
     plugins = installed_amazon_plugins(path, version) if version >= PLUGINS_SINCE else ()
     return PackerInfo(binary=path, version=version, amazon_plugins=plugins)
 
@@ -165,30 +158,6 @@ def _run_version(path: str) -> Triple:
         )
     major, minor, patch = (int(part) for part in match.groups())
     return (major, minor, patch)
-
-
-def _version_cache(path: str) -> Path | None:
-    """Where the version of the binary at `path` is kept between runs: `packer version` is a
-    process of 0.14 s on the way to every bake. Keyed by the file itself (inode, size, mtime,
-    ctime: an upgrade, even in place, or a symlink pointed elsewhere is another key); plugins
-    are not cached: `packer init` adds them between runs."""
-    try:
-        stat = Path(path).stat()
-    except OSError:
-        return None
-    key = "\0".join(
-        map(str, (path, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns))
-    )
-    return paths.user_cache("packer-version") / hashlib.sha256(key.encode()).hexdigest()
-
-
-def _read_cached_version(cache: Path | None) -> Triple | None:
-    if cache is None:
-        return None
-    try:
-        return constraints.parse_version(cache.read_text())
-    except (OSError, UnicodeDecodeError):
-        return None
 
 
 def installed_amazon_plugins(
