@@ -5,20 +5,29 @@ Against moto: 10 images x 50 versions in one region (keep_last 3, keep_days 0, 1
 policy AMIs in use by instances), plan (prepare) and apply (execute) timed separately; then
 5,000 AMIs across 3 regions, plan only. The estate is made through the API before any timing,
 and the apply's end state is checked before anything is reported.
+
+Each phase also shows where the time goes: CPU of this process (botocore and packerpy, every
+thread) and of the sandbox server (moto; psutil), per AWS call. On a 2-core machine the two
+compete, so wall time is at least (client + server CPU) / 2.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
+import psutil
 from build_overhead import reset
 from common import local_aws
 
+from packerpy import sandbox
 from packerpy.aws.clients import AwsClients
 from packerpy.aws.operation import Mode
 from packerpy.aws.settings import AwsSettings
@@ -90,6 +99,52 @@ def counts(aws: AwsClients, start: int = 0) -> str:
     return ", ".join(f"{op} {n}" for op, n in sorted(found.items()))
 
 
+def server_process(endpoint: str) -> psutil.Process:
+    """The sandbox server answering on `endpoint` (its command line names the port)."""
+    port = str(urlsplit(endpoint).port)
+    for process in psutil.process_iter(["cmdline"]):
+        argv = process.info["cmdline"] or []
+        if sandbox.SERVER_MODULE in argv and port in argv:
+            return process
+    raise SystemExit(f"no sandbox server on {endpoint}")
+
+
+@dataclass
+class Phase:
+    """Wall time, calls and CPU (this process, the server) of one timed phase."""
+
+    wall: float = 0.0
+    calls: int = 0
+    client_cpu: float = 0.0
+    server_cpu: float = 0.0
+
+    def cpu(self) -> str:
+        per = max(self.calls, 1)
+        return (
+            f"client {self.client_cpu * 1000 / per:.2f} ms/call, "
+            f"server {self.server_cpu * 1000 / per:.2f} ms/call "
+            f"({self.calls} calls; CPU client {self.client_cpu:.2f} s, "
+            f"server {self.server_cpu:.2f} s)"
+        )
+
+
+def _server_cpu(server: psutil.Process) -> float:
+    times = server.cpu_times()
+    return float(times.user + times.system)
+
+
+@contextmanager
+def measured(aws: AwsClients, server: psutil.Process) -> Iterator[Phase]:
+    phase = Phase()
+    calls, client, served = len(aws.log.calls), time.process_time(), _server_cpu(server)
+    start = time.perf_counter()
+    yield phase
+    phase.wall = time.perf_counter() - start
+    phase.client_cpu = time.process_time() - client
+    phase.server_cpu = _server_cpu(server) - served
+    phase.calls = len(aws.log.calls) - calls
+
+
 def small(endpoint: str) -> list[tuple[str, str]]:
     reset(endpoint)
     amis = estate(endpoint, "us-east-1", 50)
@@ -100,15 +155,15 @@ def small(endpoint: str) -> list[tuple[str, str]]:
     aws.ec2("us-east-1").describe_regions()  # the client made, as a CLI run would have it
     aws.ssm("us-east-1")
     aws.client("autoscaling", "us-east-1")
+    server = server_process(endpoint)
     begin = len(aws.log.calls)
-    start = time.perf_counter()
-    prepared = cleanup.prepare(aws, scope(("us-east-1",)), PRICES)
-    plan_s = time.perf_counter() - start
+    with measured(aws, server) as plan:
+        prepared = cleanup.prepare(aws, scope(("us-east-1",)), PRICES)
     plan_calls = counts(aws, begin)
     middle = len(aws.log.calls)
-    start = time.perf_counter()
-    result = cleanup.execute(aws, prepared, Mode())
-    apply_s = time.perf_counter() - start
+    with measured(aws, server) as apply:
+        result = cleanup.execute(aws, prepared, Mode())
+    plan_s, apply_s = plan.wall, apply.wall
     left = {i["ImageId"] for i in ec2.describe_images(Owners=["self"])["Images"]}
     kept = {amis[image, v] for image in IMAGES for v in (0, 47, 48, 49)}
     assert left == kept, f"left {len(left)} AMIs, expected the {len(kept)} kept"
@@ -118,8 +173,10 @@ def small(endpoint: str) -> list[tuple[str, str]]:
         ("500 AMIs: deleted", f"{result.total.amis} AMIs, {result.total.snapshots} snapshots"),
         ("500 AMIs: plan (s)", f"{plan_s:.2f}"),
         ("500 AMIs: plan calls", plan_calls),
+        ("500 AMIs: plan CPU", plan.cpu()),
         ("500 AMIs: apply (s)", f"{apply_s:.2f}"),
         ("500 AMIs: apply calls", counts(aws, middle)),
+        ("500 AMIs: apply CPU", apply.cpu()),
         (
             "500 AMIs: plan + apply (s)",
             f"{total:.2f} (limit {LIMIT_SMALL}: {'ok' if total <= LIMIT_SMALL else 'OVER'})",
@@ -134,9 +191,9 @@ def large(endpoint: str) -> list[tuple[str, str]]:
     for region, count in zip(regions, versions, strict=True):
         estate(endpoint, region, count)
     aws = clients(endpoint)
-    start = time.perf_counter()
-    prepared = cleanup.prepare(aws, scope(regions), PRICES)
-    plan_s = time.perf_counter() - start
+    with measured(aws, server_process(endpoint)) as plan:
+        prepared = cleanup.prepare(aws, scope(regions), PRICES)
+    plan_s = plan.wall
     assert len(prepared.decisions) == 5000
     return [
         (
@@ -144,6 +201,7 @@ def large(endpoint: str) -> list[tuple[str, str]]:
             f"{plan_s:.2f} (limit {LIMIT_LARGE}: {'ok' if plan_s <= LIMIT_LARGE else 'OVER'})",
         ),
         ("5,000 AMIs / 3 regions: plan calls", counts(aws)),
+        ("5,000 AMIs / 3 regions: plan CPU", plan.cpu()),
         (
             "5,000 AMIs / 3 regions: to delete",
             f"{sum(1 for d in prepared.decisions if not d.keep)}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections import Counter
 
 import pytest
@@ -167,3 +168,31 @@ def test_parse_names_the_string_it_rejects() -> None:
     assert versioning.parse("1.2.3").minor == 2
     with pytest.raises(ValueError, match=r"^'latest' is not a semantic version$"):
         versioning.parse("latest")
+
+
+@given(semvers(), semvers())
+def test_precedence_orders_as_semver_compares(a: str, b: str) -> None:
+    """The tuple key agrees with semver's own comparison (SemVer 2.0 rule 11) on every pair."""
+
+    def same_core(version: str) -> str:  # so that the prerelease identifiers decide
+        core = re.match(r"\d+\.\d+\.\d+", version)
+        assert core is not None
+        return "1.0.0" + version[core.end() :]
+
+    for x, y in ((a, b), (same_core(a), same_core(b))):
+        key_x, key_y = versioning.precedence(x), versioning.precedence(y)
+        assert (key_x > key_y) - (key_x < key_y) == _cmp(x, y)
+
+
+@pytest.mark.parametrize(
+    "ordered",
+    [
+        # SemVer 2.0 rule 11.4's own example, then numeric below alphanumeric identifiers.
+        "1.0.0-alpha 1.0.0-alpha.1 1.0.0-alpha.beta 1.0.0-beta 1.0.0-beta.2 1.0.0-beta.11 "
+        "1.0.0-rc.1 1.0.0",
+        "1.0.0-2 1.0.0-10 1.0.0-a 1.0.0-a.1.0 1.0.0-a.b 1.0.0+z 1.0.1-0 1.0.1",
+    ],
+)
+def test_precedence_examples(ordered: str) -> None:
+    versions = ordered.split()
+    assert sorted(versions, key=versioning.precedence) == versions

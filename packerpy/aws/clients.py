@@ -190,6 +190,7 @@ def translated(action: str, region: str) -> Iterator[None]:
         ClientError,
         NoCredentialsError,
     )
+    from botocore.parsers import ResponseParserError  # noqa: PLC0415 - lazily, as the clients
 
     try:
         yield
@@ -203,7 +204,9 @@ def translated(action: str, region: str) -> Iterator[None]:
         raise AwsError(
             f"aws {region}: {action}: no AWS credentials (set AWS_PROFILE or AWS_ACCESS_KEY_ID)"
         ) from None
-    except BotoCoreError as exc:
+    except (BotoCoreError, ResponseParserError) as exc:
         # Credentials load at the first call: a bad profile or file can surface here too.
+        # ResponseParserError (an answer that is no AWS document, e.g. an HTML 500 page) is the
+        # one botocore error a call raises that is no BotoCoreError.
         message = _setup_message(exc, None) or f"{action} failed: {_one_line(str(exc))}"
         raise AwsError(f"aws {region}: {message}") from None

@@ -69,8 +69,10 @@ class Guard:
     def protecting(self, ami: str) -> tuple[str, ...]:
         with self._lock:
             if self._at is None or self._clock() - self._at > REFRESH_SECONDS:
+                # The facts are as old as the read's start: a re-read takes a few calls.
+                started = self._clock()
                 self._found = self._read()
-                self._at = self._clock()
+                self._at = started
             return self._found.get(ami, ())
 
 

@@ -28,17 +28,23 @@ def _ordinal(n: int) -> str:
 
 
 def _ranks(amis: Iterable[Ami]) -> dict[str, tuple[bool, int]]:
-    """version -> (prerelease, rank among its kind, 1 = newest); build metadata ignored."""
-    keys = {a.version: str(versions.parse(a.version).replace(build=None)) for a in amis}
+    """version -> (prerelease, rank among its kind, 1 = newest); build metadata ignored.
+
+    Each distinct version parsed once and ranked through a dict: 5,000 AMIs planned in 0.3 s
+    before (two parses per AMI, semver.Version comparisons, `list.index` per version).
+    """
+    keys: dict[str, versions.Precedence] = {}
+    for ami in amis:
+        if ami.version not in keys:
+            keys[ami.version] = versions.precedence(ami.version)
     ranked: dict[str, tuple[bool, int]] = {}
     for prerelease in (False, True):
-        kind = {
-            k for k in keys.values() if (versions.parse(k).prerelease is not None) is prerelease
-        }
-        order = list(reversed(versions.sort_versions(kind)))
+        # A release's key has 1 in its fourth place, a prerelease's 0 (versions.precedence).
+        kind = sorted({k for k in keys.values() if (k[3] == 0) is prerelease}, reverse=True)
+        rank = {key: n for n, key in enumerate(kind, 1)}
         for version, key in keys.items():
-            if key in kind:
-                ranked[version] = (prerelease, order.index(key) + 1)
+            if key in rank:
+                ranked[version] = (prerelease, rank[key])
     return ranked
 
 
@@ -99,13 +105,11 @@ def _only_verified(amis: Iterable[Ami]) -> set[tuple[str, str]]:
 def _first_pass(
     estate: Estate, policies: Mapping[str, Policy | None], now: datetime
 ) -> dict[Key, tuple[list[str], list[str]]]:
+    valid = {v: versions.is_version(v) for v in {a.version for a in estate.amis}}
     by_image: dict[str, list[Ami]] = {}
     for ami in estate.amis:
         by_image.setdefault(ami.image, []).append(ami)
-    ranks = {
-        image: _ranks(a for a in amis if versions.is_version(a.version))
-        for image, amis in by_image.items()
-    }
+    ranks = {image: _ranks(a for a in amis if valid[a.version]) for image, amis in by_image.items()}
     verified = _only_verified(estate.amis)
     reasons: dict[Key, tuple[list[str], list[str]]] = {}
     for ami in estate.amis:
@@ -114,7 +118,7 @@ def _first_pass(
             why = "no retention policy" if ami.image in policies else "image not in the config"
             reasons[ami.key] = ([why], [])
             continue
-        if not versions.is_version(ami.version):
+        if not valid[ami.version]:
             reasons[ami.key] = ([f"no valid {VERSION_TAG} tag"], [])
             continue
         keep, delete = _policy_reasons(ami, policy, ranks[ami.image][ami.version], now)

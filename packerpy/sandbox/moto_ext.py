@@ -46,7 +46,7 @@ from moto.ec2.responses.amis import AmisResponse
 from moto.ec2.responses.availability_zones_and_regions import AvailabilityZonesAndRegions
 from moto.kms.models import KmsBackend, kms_backends
 
-from packerpy.sandbox import moto_asg, moto_cleanup
+from packerpy.sandbox import moto_asg, moto_cleanup, moto_dispatch, moto_serializer
 
 WRITTEN_FOR_MOTO = "5.2.5"
 # The attribute moto's response serializer maps to the Image shape's `DeprecationTime`.
@@ -250,3 +250,7 @@ def install() -> None:
     moto_cleanup.install()
     # Rollouts: instance refresh and the unhealthy-AMI test hook (sandbox/moto_asg.py).
     moto_asg.install()
+    # Per-request lookups without reflection or disk access (sandbox/moto_dispatch.py).
+    moto_dispatch.install()
+    # Response serialization without working out each attribute's names per value.
+    moto_serializer.install()

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 
 from packerpy.aws.clients import AwsClients, translated
@@ -68,3 +72,47 @@ def test_guard_fails_a_test_that_reaches_real_aws() -> None:
     clients = AwsClients(settings(None))
     with pytest.raises(pytest.fail.Exception, match="test tried to reach real AWS"):
         clients.ec2().describe_regions()
+
+
+# What moto's werkzeug answers when a handler raises: an HTML page that is no AWS error document.
+INTERNAL_ERROR_PAGE = (
+    b"<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n"
+    b"<h1>Internal Server Error</h1>\n<p>The server encountered an internal error.</p>\n"
+)
+
+
+@pytest.fixture
+def html_500_endpoint() -> Iterator[str]:
+    """A loopback endpoint that answers every request 500 with an HTML page."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(500)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(INTERNAL_ERROR_PAGE)))
+            self.end_headers()
+            self.wfile.write(INTERNAL_ERROR_PAGE)
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_unparseable_answer_becomes_a_one_line_aws_error(html_500_endpoint: str) -> None:
+    """botocore's ResponseParserError is no BotoCoreError: it escaped as a traceback."""
+    clients = AwsClients(settings(html_500_endpoint))
+    with pytest.raises(AwsError) as info, translated("deregister ami-1", "us-east-1"):
+        clients.ec2().deregister_image(ImageId="ami-1")
+    assert info.value.message.startswith(
+        "aws us-east-1: deregister ami-1 failed: Unable to parse response"
+    )
+    assert "\n" not in info.value.message

@@ -69,6 +69,24 @@ def test_guard_reads_again_only_when_stale() -> None:
     assert len(reads) == 2
 
 
+def test_guard_ages_its_facts_from_when_the_read_started() -> None:
+    """A re-read takes a few calls (0.1 s on moto, more on AWS): facts read from t = 0 to
+    t = 0.5 are REFRESH_SECONDS old at t = 1 + a bit, however late the read ended."""
+    now = [0.0]
+    reads: list[float] = []
+
+    def read() -> dict[str, tuple[str, ...]]:
+        reads.append(now[0])
+        now[0] += actions.REFRESH_SECONDS / 2
+        return {}
+
+    guard = actions.Guard(read, clock=lambda: now[0])
+    guard.protecting("ami-1")
+    now[0] = actions.REFRESH_SECONDS * 1.2
+    guard.protecting("ami-1")
+    assert reads == [0.0, actions.REFRESH_SECONDS * 1.2]
+
+
 def test_channel_history_keeps_target_and_n_distinct_previous(aws: str) -> None:
     ssm = boto_client("ssm", aws)
     name = "/packerpy/acme/web/stable"

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import semver
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from packerpy import versions
 from packerpy.naming import BASE_AMI_TAG, KEEP_TAG, VERIFIED_TAG
 from packerpy.retention.model import Ami, Decision, Estate, Key, Policy, Snapshot
 from packerpy.retention.plan import decide
@@ -227,3 +229,26 @@ def test_archive_only_kept_old_amis_nothing_launches() -> None:
     policy = Policy(keep_last=5, keep_prereleases=0, keep_days=0, archive_after_days=90)
     estate = Estate((old, used), used={used.key: ("launch template lt-1 version 1",)})
     assert [d.archive for d in decide(estate, {"web": policy}, NOW)] == [True, False]
+
+
+def test_each_distinct_version_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Planning 5,000 AMIs parsed each version three times per copy and ranked by list.index
+    (0.3 s of CPU per plan; the plan runs twice per cleanup)."""
+    parsed: list[str] = []
+    real = versions.parse
+
+    def counting(version: str) -> semver.Version:
+        parsed.append(version)
+        return real(version)
+
+    monkeypatch.setattr(versions, "parse", counting)
+    policy = Policy(keep_last=3, keep_prereleases=1, keep_days=0)
+    amis = tuple(
+        Ami(region, f"ami-{region}-{v}", "web", version, NOW - timedelta(days=9))
+        for v, version in enumerate(["1.0.0", "1.1.0", "1.2.0-rc.1", "1.2.0", "1.3.0+b"] * 4)
+        for region in REGIONS
+    )
+    decisions = decide(Estate(amis), {"web": policy}, NOW)
+    assert sorted(parsed) == ["1.0.0", "1.1.0", "1.2.0", "1.2.0-rc.1", "1.3.0+b"]
+    kept = {d.ami.version for d in decisions if d.keep}
+    assert kept == {"1.3.0+b", "1.2.0", "1.1.0", "1.2.0-rc.1"}
