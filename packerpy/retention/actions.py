@@ -7,7 +7,9 @@ Safe to kill at any point and run again: the mark (a `packerpy:cleanup` tag) is 
 snapshots before their AMI is deregistered, so a rerun finds a deregistered AMI's snapshots;
 every deletion treats "already gone" as done. Right before each AMI is deregistered, what
 protects AMIs in its region (uses, channels, keep tags) is read again unless it was read less
-than REFRESH_SECONDS ago; an AMI that became protected is skipped and reported. That a
+than REFRESH_SECONDS ago, and so are the AMI's own launch permissions (they have no per-region
+read; skipped when its policy has include_shared); an AMI that became protected or shared is
+skipped and reported. That a
 snapshot is used by no other AMI is AWS's own check at the moment of deletion
 (DeleteSnapshot fails with InvalidSnapshot.InUse); such a snapshot is kept and reported.
 """
@@ -24,7 +26,7 @@ from packerpy.aws.clients import AwsClients, translated
 from packerpy.aws.operation import Action
 from packerpy.errors import AwsError
 from packerpy.naming import CLEANUP_TAG
-from packerpy.retention import survey
+from packerpy.retention import reads, survey
 from packerpy.retention.model import Ami, Decision
 
 # How stale the in-use facts may be when an AMI is deregistered. Re-reading them costs a few
@@ -127,13 +129,26 @@ def _deregister(aws: AwsClients, ami: Ami, with_snapshots: bool) -> set[str]:
     return {r["SnapshotId"] for r in results if r.get("ReturnCode") == "success"}
 
 
-def delete(aws: AwsClients, guard: Guard, decision: Decision, snapshots: Sequence[str]) -> Action:
-    """Deregister one AMI, then delete `snapshots` (those of its snapshots no other AMI uses)."""
+def delete(
+    aws: AwsClients,
+    guard: Guard,
+    decision: Decision,
+    snapshots: Sequence[str],
+    *,
+    shares_protect: bool = True,
+) -> Action:
+    """Deregister one AMI, then delete `snapshots` (those of its snapshots no other AMI uses).
+
+    shares_protect: the AMI's policy keeps shared AMIs (include_shared = false), so a share
+    made since the plan read them (a `publish`, a hand-made share) stops the deletion.
+    """
     ami = decision.ami
     every = {s.snapshot_id for s in ami.snapshots} == set(snapshots)
 
     def execute(_cancel: threading.Event) -> object:
         protected = guard.protecting(ami.ami_id)
+        if not protected and shares_protect:
+            protected = reads.shared(aws, ami.region, ami.ami_id)
         if protected:
             return Skip(ami.ami_id, protected)
         gone = _deregister(aws, ami, bool(snapshots) and every)

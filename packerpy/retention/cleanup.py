@@ -17,7 +17,7 @@ from packerpy.aws.operation import Action, Mode, Operation, Outcome
 from packerpy.config import Project
 from packerpy.retention import actions, cost, inventory, reads
 from packerpy.retention.model import Decision, Policy
-from packerpy.retention.survey import Scope, survey
+from packerpy.retention.survey import Scope, include_shared, survey
 from packerpy.support.pool import per_region
 
 _DAYS = {"d": 1, "w": 7}
@@ -121,7 +121,16 @@ def _region_plan(
     for decision in doomed:
         mine = [s for s in decision.ami.snapshots if free(s.snapshot_id)]
         sizes.extend(s.gib for s in mine)
-        deletes.append(actions.delete(aws, guard, decision, [s.snapshot_id for s in mine]))
+        policy = scope.policies.get(decision.ami.image)
+        deletes.append(
+            actions.delete(
+                aws,
+                guard,
+                decision,
+                [s.snapshot_id for s in mine],
+                shares_protect=not include_shared(policy),
+            )
+        )
     marked = [s for a in deletes for s in a.resources[1:]]
     if marked:
         plan.append(actions.mark(aws, region, scope.project, marked))

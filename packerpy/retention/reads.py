@@ -33,14 +33,18 @@ def _permission(entry: dict[str, Any]) -> str:
     return f"shared ({entry})"
 
 
+def shared(aws: AwsClients, region: str, ami: str) -> tuple[str, ...]:
+    """ "shared with account ..." for each launch permission of `ami` (none: not shared)."""
+    with translated(f"read launch permissions of {ami}", region):
+        found = aws.ec2(region).describe_image_attribute(ImageId=ami, Attribute="launchPermission")
+    return tuple(_permission(dict(e)) for e in found.get("LaunchPermissions", []))
+
+
 def shares(aws: AwsClients, region: str, amis: Iterable[str]) -> dict[str, tuple[str, ...]]:
-    """AMI id -> "shared with account ..." for each launch permission, for `amis` only."""
-    ec2 = aws.ec2(region)
+    """AMI id -> `shared` of each of `amis` that is shared."""
 
     def one(ami: str) -> tuple[str, tuple[str, ...]]:
-        with translated(f"read launch permissions of {ami}", region):
-            found = ec2.describe_image_attribute(ImageId=ami, Attribute="launchPermission")
-        return ami, tuple(_permission(dict(e)) for e in found.get("LaunchPermissions", []))
+        return ami, shared(aws, region, ami)
 
     return {ami: whys for ami, whys in each(list(dict.fromkeys(amis)), one, SHARE_READERS) if whys}
 

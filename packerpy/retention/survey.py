@@ -96,7 +96,7 @@ def survey(aws: AwsClients, scope: Scope, now: datetime) -> tuple[Estate, tuple[
     askable = {
         d.ami.key
         for d in decisions
-        if not d.keep and not _include_shared(scope.policies.get(d.ami.image))
+        if not d.keep and not include_shared(scope.policies.get(d.ami.image))
     }
     if not askable:
         return estate, decisions
@@ -112,7 +112,7 @@ def survey(aws: AwsClients, scope: Scope, now: datetime) -> tuple[Estate, tuple[
     return estate, plan.decide(estate, scope.policies, now)
 
 
-def _include_shared(policy: Policy | None) -> bool:
+def include_shared(policy: Policy | None) -> bool:
     return policy is not None and policy.include_shared
 
 

@@ -235,6 +235,23 @@ def test_ami_used_between_plan_and_apply_is_skipped(estate: Estate) -> None:
     assert estate.amis[WEST, "1.1.0"] not in estate.images(WEST)  # the rest went ahead
 
 
+def test_ami_shared_between_plan_and_apply_is_skipped(estate: Estate) -> None:
+    """A share keeps an AMI (include_shared = false): one made after the plan read launch
+    permissions (a publish, a share by hand) must stop the deletion too. Launch permissions
+    have no per-region read, so each AMI's are read again right before it is deregistered."""
+    aws, prepared = prepare(estate)
+    ami = estate.amis[WEST, "1.1.0"]
+    ec2(estate.endpoint, WEST).modify_image_attribute(
+        ImageId=ami, LaunchPermission={"Add": [{"UserId": "111122223333"}]}
+    )
+    result = core.execute(aws, prepared, Mode())
+    assert [(s.resource, s.reasons) for s in result.skipped] == [
+        (ami, ("shared with account 111122223333",))
+    ]
+    assert ami in estate.images(WEST)
+    assert estate.amis[EAST, "1.4.0"] not in estate.images(EAST)  # the rest went ahead
+
+
 def invoke(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     """The command line in process (as tests/cli/test_contract.py): exit code, out, err."""
     code = run(list(argv))

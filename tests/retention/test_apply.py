@@ -168,3 +168,19 @@ def test_orphans_deletes_only_unused_project_snapshots(aws: str) -> None:
     assert result.total.snapshots == 1 and result.total.gib == 4
     left = client.describe_snapshots(Filters=[{"Name": "snapshot-id", "Values": [orphan]}])
     assert left["Snapshots"] == []
+
+
+def test_include_shared_deletes_a_shared_ami_without_reading_its_shares(aws: str) -> None:
+    old = make_ami(aws, tags=identity_tags("acme", "web", "1.0.0"))
+    make_ami(aws, tags=identity_tags("acme", "web", "1.1.0"))
+    ec2(aws).modify_image_attribute(
+        ImageId=old, LaunchPermission={"Add": [{"UserId": "111122223333"}]}
+    )
+    policy = Policy(keep_last=1, keep_prereleases=0, keep_days=0, include_shared=True)
+    scope = Scope("acme", "/packerpy", ("us-east-1",), {"web": policy})
+    client = AwsClients(settings_for(aws))
+    result = cleanup.cleanup(client, scope, PRICES, Mode())
+    assert [a.verb for a in result.plan if a.mutating] == ["mark", "delete"]
+    assert not result.skipped
+    assert "DescribeImageAttribute" not in {op for _, op in client.log.calls}
+    assert ec2(aws).describe_images(ImageIds=[old])["Images"] == []
