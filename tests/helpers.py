@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
 import tomlkit
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -166,6 +167,13 @@ def loopback_ssh(port: int) -> dict[str, Any]:
         },
         "build_env": {"ssh_cidrs": ["127.0.0.1/32"]},
     }
+
+
+def unwritable_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """$XDG_CACHE_HOME is a file: every cache write under it fails (a read-only home)."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
 
 
 def run_cli(

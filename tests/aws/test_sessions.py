@@ -12,6 +12,7 @@ from botocore.loaders import create_loader
 
 from packerpy.aws import sessions
 from packerpy.support import paths
+from tests.helpers import unwritable_cache
 
 
 @pytest.fixture
@@ -59,9 +60,7 @@ def test_a_damaged_cache_file_is_parsed_again_and_rewritten(cache: Path) -> None
 def test_an_unwritable_cache_only_loses_the_speed_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    blocker = tmp_path / "not-a-directory"
-    blocker.write_text("")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    unwritable_cache(tmp_path, monkeypatch)
     expected = create_loader().load_data("endpoints")
     assert fresh_loader().load_data("endpoints") == expected
 

@@ -16,6 +16,7 @@ import pytest
 
 from packerpy.cli import process
 from packerpy.cli.commands import COMMANDS, _load
+from tests.helpers import run_cli
 
 
 def python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -101,14 +102,7 @@ def test_settled_leaves_a_process_it_did_not_start_alone(tmp_path: Path) -> None
 def test_the_console_script_exits_with_the_commands_status(
     tmp_path: Path, args: list[str], code: int
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "packerpy", *args],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_cli(*args, cwd=tmp_path)
     assert done.returncode == code, done.stderr
     if code == 0:
         assert done.stdout.startswith("packerpy ")

@@ -21,6 +21,7 @@ from packerpy.errors import (
 from packerpy.packer import binary as packer
 from packerpy.packer.events import Event, UiEvent
 from packerpy.support import constraints, proc
+from tests.helpers import unwritable_cache
 
 INFO = packer.PackerInfo(binary="/usr/bin/packer", version=(1, 6, 6))
 
@@ -354,7 +355,5 @@ def test_a_binarys_version_is_asked_once_until_the_file_changes(
 def test_a_cache_that_cannot_be_written_still_detects(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    blocker = tmp_path / "not-a-directory"
-    blocker.write_text("")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    unwritable_cache(tmp_path, monkeypatch)
     assert packer.detect(fake_packer(tmp_path, "Packer v1.6.6")).version == (1, 6, 6)

@@ -13,6 +13,7 @@ from packerpy.errors import ConfigError, TemplateError
 from packerpy.packer import binary as packer
 from packerpy.render import contract
 from packerpy.render import jinja as render
+from tests.helpers import unwritable_cache
 
 MINIMAL = """
 [images.web]
@@ -442,8 +443,6 @@ def test_compiled_templates_are_reused_until_the_source_changes(
 def test_a_cache_that_cannot_be_written_only_loses_the_speed_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    blocker = tmp_path / "not-a-directory"
-    blocker.write_text("")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    unwritable_cache(tmp_path, monkeypatch)
     render.template_environment.cache_clear()
     assert rendered(tmp_path / "project").text
