@@ -173,11 +173,12 @@ def delete_leftover(aws: AwsClients, region: str, snapshot: str, why: str) -> Ac
 
 
 def archive(aws: AwsClients, guard: Guard, decision: Decision, snapshots: Sequence[str]) -> Action:
-    """Move a kept AMI's snapshots to the archive tier, unless it became protected."""
+    """Move a kept AMI's snapshots to the archive tier, unless it became protected or shared
+    (whoever it is shared with could no longer launch it)."""
     ami = decision.ami
 
     def execute(_cancel: threading.Event) -> object:
-        protected = guard.protecting(ami.ami_id)
+        protected = guard.protecting(ami.ami_id) or reads.shared(aws, ami.region, ami.ami_id)
         if protected:
             return Skip(ami.ami_id, protected)
         for snapshot in snapshots:

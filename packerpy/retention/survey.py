@@ -92,11 +92,13 @@ def survey(aws: AwsClients, scope: Scope, now: datetime) -> tuple[Estate, tuple[
     )
     decisions = plan.decide(estate, scope.policies, now)
     # Launch permissions only where they could change the outcome: AMIs about to be deleted
-    # of images whose policy does not ignore shares.
+    # of images whose policy does not ignore shares, and AMIs about to be archived (an
+    # archived snapshot must be restored before its AMI launches, which no account the AMI is
+    # shared with can do).
     askable = {
         d.ami.key
         for d in decisions
-        if not d.keep and not include_shared(scope.policies.get(d.ami.image))
+        if d.archive or (not d.keep and not include_shared(scope.policies.get(d.ami.image)))
     }
     if not askable:
         return estate, decisions

@@ -184,3 +184,35 @@ def test_include_shared_deletes_a_shared_ami_without_reading_its_shares(aws: str
     assert not result.skipped
     assert "DescribeImageAttribute" not in {op for _, op in client.log.calls}
     assert ec2(aws).describe_images(ImageIds=[old])["Images"] == []
+
+
+def test_a_shared_ami_is_never_archived(aws: str) -> None:
+    """Its consumers could not launch it until a restore (24-72 h): a share read in the plan
+    keeps it out of the plan; one made between plan and apply skips the move."""
+    old = make_ami(aws, tags=identity_tags("acme", "web", "1.0.0"))
+    shared_later = make_ami(aws, tags=identity_tags("acme", "web", "1.1.0"))
+    make_ami(aws, tags=identity_tags("acme", "web", "1.2.0"))
+    share = {"Add": [{"UserId": "111122223333"}]}
+    ec2(aws).modify_image_attribute(ImageId=old, LaunchPermission=share)
+    policy = Policy(keep_last=5, keep_prereleases=0, keep_days=0, archive_after_days=1)
+    scope = Scope("acme", "/packerpy", ("us-east-1",), {"web": policy})
+    later = datetime.now(UTC) + timedelta(days=2)
+    client = AwsClients(settings_for(aws))
+    prepared = cleanup.prepare(client, scope, PRICES, now=later)
+    archived = {a.resources[0] for a in prepared.plan if a.verb == "archive"}
+    assert old not in archived and shared_later in archived
+    ec2(aws).modify_image_attribute(ImageId=shared_later, LaunchPermission=share)
+    result = cleanup.execute(client, prepared, Mode())
+    assert (shared_later, ("shared with account 111122223333",)) in {
+        (s.resource, s.reasons) for s in result.skipped
+    }
+    tiers = {
+        s["StorageTier"]
+        for s in ec2(aws).describe_snapshots(
+            SnapshotIds=[
+                *snapshots_of(aws, "us-east-1", old),
+                *snapshots_of(aws, "us-east-1", shared_later),
+            ]
+        )["Snapshots"]
+    }
+    assert tiers == {"standard"}
