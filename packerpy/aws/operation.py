@@ -24,7 +24,7 @@ from typing import Any
 
 from packerpy.aws.clients import CallLog
 from packerpy.errors import Cancelled
-from packerpy.support.pool import MAX_REGION_WORKERS, wait_all
+from packerpy.support.pool import MAX_REGION_WORKERS, each, wait_all
 
 # Concurrent independent actions in one region (e.g. deregistrations): EC2's request-rate limit
 # for mutating calls is per account and region, and 8 stays well below it.
@@ -262,10 +262,8 @@ class Operation:
                 stop.set()
             return part
 
-        with ThreadPoolExecutor(max_workers=min(MAX_ACTION_WORKERS, len(group))) as pool:
-            parts = list(pool.map(run, group))
         total = Outcome()
-        for part in parts:
+        for part in each(group, run, MAX_ACTION_WORKERS):
             total += part
         return total
 
